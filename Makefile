@@ -1,0 +1,111 @@
+# sector7 build.  GNU Make; `make help` lists the targets.
+#
+#   make            build build/sector7
+#   make demo       install what is missing, then check and render the built-in site
+#   make test       install what is missing, then run every test, also under ASan+UBSan
+
+CC       ?= cc
+OPT      ?= -O2
+CPPFLAGS += -D_GNU_SOURCE
+CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Wformat=2 -Wshadow \
+            -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+            -Wvla -Wno-unused-parameter $(WERROR) $(SAN)
+WERROR   ?= -Werror
+LDLIBS   += -lyaml -ljansson -lcrypto
+BUILD    ?= build
+
+SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+
+SRC      := $(sort $(wildcard src/*.c src/*/*.c))
+LIBSRC   := $(filter-out src/main.c src/cmd/%,$(SRC))
+OBJ      := $(SRC:%.c=$(BUILD)/%.o)
+LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o)
+EMBEDDED := $(sort $(wildcard catalog/*/*.yaml)) examples/sector7.yaml
+UNIT     := $(sort $(wildcard tests/unit/test_*.c))
+FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
+
+.PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
+        bench clean help cluster-up cluster-down
+
+all: $(BUILD)/sector7
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	@echo "  CC $<"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -MMD -MP -c -o $@ $<
+
+$(BUILD)/embed: tools/embed.c
+	@mkdir -p $(dir $@)
+	$(CC) -O1 -o $@ $<
+
+$(BUILD)/embedded.c: $(BUILD)/embed $(EMBEDDED)
+	$(BUILD)/embed $@ $(EMBEDDED)
+
+$(BUILD)/embedded.o: $(BUILD)/embedded.c
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Isrc -c -o $@ $<
+
+$(BUILD)/libsector7.a: $(LIBOBJ) $(BUILD)/embedded.o
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/sector7: $(BUILD)/src/main.o $(filter $(BUILD)/src/cmd/%,$(OBJ)) $(BUILD)/libsector7.a
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsector7.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
+
+# Fuzz targets, linked with a driver that replays their corpora.
+$(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libsector7.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -o $@ $< fuzz/replay.c $(BUILD)/libsector7.a $(LDLIBS)
+
+deps:
+	@tools/deps.sh
+
+unit: $(UNIT:tests/unit/%.c=$(BUILD)/tests/unit/%)
+	@for t in $^; do echo "unit: $$t"; $$t || exit 1; done
+
+golden: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/golden/run.sh
+
+cli: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/cli/run.sh
+
+fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
+	@for t in $^; do n=$$(basename $$t); echo "fuzz corpus: $$n"; \
+	  $$t fuzz/corpus/$$n || exit 1; done
+
+# Everything with the current build settings.
+check-all: unit golden cli fuzz-replay
+
+# The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) BUILD=build/asan SAN="$(SAN_FLAGS)" OPT=-O1 check-all
+
+test: deps
+	$(MAKE) check-all
+	$(MAKE) asan
+
+# Coverage-guided fuzzing with libFuzzer (clang): make fuzz TARGET=fuzz_site
+fuzz: $(BUILD)/libfuzz/$(TARGET)
+	$(BUILD)/libfuzz/$(TARGET) -max_total_time=$${SECONDS_TO_FUZZ:-60} fuzz/corpus/$(TARGET)
+
+$(BUILD)/libfuzz/%: fuzz/%.c $(SRC) $(BUILD)/embedded.c
+	@mkdir -p $(dir $@)
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	  -o $@ $< $(LIBSRC) $(BUILD)/embedded.c $(LDLIBS)
+
+demo: deps $(BUILD)/sector7
+	@tools/demo.sh $(BUILD)/sector7
+
+bench: $(BUILD)/sector7
+	@bench/render.sh $(BUILD)/sector7
+
+clean:
+	rm -rf build
+
+help:
+	@sed -n 's/^#   //p' Makefile
+
+-include $(OBJ:.o=.d)

@@ -1,0 +1,396 @@
+/*
+ * Descriptors are small and read once per run, so they are validated by
+ * hand here rather than through a schema engine.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "catalog.h"
+#include "embedded.h"
+#include "../util/strnum.h"
+#include "../util/text.h"
+#include "../util/xmalloc.h"
+#include "../yaml/yaml.h"
+#include "../util/banned.h"
+
+static const char *const desc_keys[] = {
+	"name", "description", "phase", "needs", "when", "reads", "upstream",
+	"templates", "ready", NULL,
+};
+static const char *const upstream_keys[] = {
+	"url", "sha256", "file", "when", NULL,
+};
+static const char *const gate_keys[] = {
+	"type", "kind", "name", "namespace", NULL,
+};
+static const char *const gate_types[] = {
+	"established", "loadbalancer", "endpoints", "certificate", "job",
+	"bound", "rollout", NULL,
+};
+
+const struct embedded_file *
+embedded_find(const char *path)
+{
+	const struct embedded_file *f;
+
+	for (f = embedded_files; f->path; f++)
+		if (strcmp(f->path, path) == 0)
+			return f;
+	return NULL;
+}
+
+void
+catalog_init(struct catalog *cat)
+{
+	memset(cat, 0, sizeof(*cat));
+	arena_init(&cat->arena);
+}
+
+void
+catalog_release(struct catalog *cat)
+{
+	arena_release(&cat->arena);
+	memset(cat, 0, sizeof(*cat));
+}
+
+const char *
+phase_name(int phase)
+{
+	static const char *const names[] = {
+		"", "infrastructure", "gpu", "core services", "appflowy",
+		"monitoring and backups",
+	};
+
+	return phase >= 1 && phase <= PHASE_MAX ? names[phase] : "?";
+}
+
+static int
+at_error(struct s7_error *err, const struct ynode *at, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static int
+at_error(struct s7_error *err, const struct ynode *at, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	return s7_error_at(err, at->file, at->line, at->col, "%s", msg);
+}
+
+static int
+check_keys(const struct ynode *m, const char *const *keys, const char *what,
+    struct s7_error *err)
+{
+	size_t i;
+
+	if (m->kind != Y_MAP)
+		return at_error(err, m, "%s must be a mapping", what);
+	for (i = 0; i < m->n; i++) {
+		const struct ynode *k = m->v[2 * i];
+		const char *const *p;
+
+		for (p = keys; *p; p++)
+			if (strcmp(*p, k->str) == 0)
+				break;
+		if (*p == NULL)
+			return at_error(err, k, "unknown key '%s' in %s", k->str,
+			    what);
+	}
+	return 0;
+}
+
+static const char *
+req_str(const struct ynode *m, const char *key, struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(m, key);
+
+	if (v == NULL) {
+		at_error(err, m, "missing '%s'", key);
+		return NULL;
+	}
+	if (v->kind != Y_SCALAR || v->type != YT_STR) {
+		at_error(err, v, "'%s' must be a string", key);
+		return NULL;
+	}
+	return v->str;
+}
+
+static int
+str_list(struct arena *a, const struct ynode *m, const char *key,
+    const char ***out, size_t *n, struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(m, key);
+	size_t i;
+
+	*out = NULL;
+	*n = 0;
+	if (v == NULL)
+		return 0;
+	if (v->kind != Y_SEQ)
+		return at_error(err, v, "'%s' must be a list", key);
+	*out = arena_array(a, v->n + 1, sizeof(**out));
+	for (i = 0; i < v->n; i++) {
+		if (v->v[i]->kind != Y_SCALAR || v->v[i]->type != YT_STR)
+			return at_error(err, v->v[i], "'%s' items must be strings",
+			    key);
+		(*out)[i] = v->v[i]->str;
+	}
+	*n = v->n;
+	return 0;
+}
+
+static int
+load_upstream(struct arena *a, struct component *c, const struct ynode *y,
+    struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(y, "upstream");
+	size_t i, j;
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != Y_SEQ)
+		return at_error(err, v, "'upstream' must be a list");
+	c->upstream = arena_array(a, v->n + 1, sizeof(*c->upstream));
+	for (i = 0; i < v->n; i++) {
+		const struct ynode *u = v->v[i];
+		struct upstream_src *s = &c->upstream[i];
+
+		if (check_keys(u, upstream_keys, "an upstream entry", err) < 0)
+			return -1;
+		if ((s->url = req_str(u, "url", err)) == NULL ||
+		    (s->sha256 = req_str(u, "sha256", err)) == NULL ||
+		    (s->file = req_str(u, "file", err)) == NULL)
+			return -1;
+		s->when = ynode_get_str(u, "when");
+		s->at = u;
+		if (!text_has_prefix(s->url, "https://"))
+			return at_error(err, ynode_get(u, "url"),
+			    "upstream url '%s' must use https", s->url);
+		if (strlen(s->sha256) != 64 ||
+		    strspn(s->sha256, "0123456789abcdef") != 64)
+			return at_error(err, ynode_get(u, "sha256"),
+			    "'%s' is not a lowercase sha256 digest", s->sha256);
+		if (s->file[0] == '/' || strstr(s->file, ".."))
+			return at_error(err, ynode_get(u, "file"),
+			    "upstream file '%s' must be a relative path without '..'",
+			    s->file);
+	}
+	c->nupstream = v->n;
+	for (i = 0; i < c->nupstream; i++)
+		for (j = 0; j < i; j++)
+			if (strcmp(c->upstream[i].file, c->upstream[j].file) == 0)
+				return at_error(err, c->upstream[i].at,
+				    "upstream file '%s' is listed twice",
+				    c->upstream[i].file);
+	return 0;
+}
+
+static int
+load_gates(struct arena *a, struct component *c, const struct ynode *y,
+    struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(y, "ready");
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != Y_SEQ)
+		return at_error(err, v, "'ready' must be a list");
+	c->gates = arena_array(a, v->n + 1, sizeof(*c->gates));
+	for (i = 0; i < v->n; i++) {
+		const struct ynode *g = v->v[i];
+		struct gate *gt = &c->gates[i];
+		const char *const *t;
+
+		if (check_keys(g, gate_keys, "a readiness gate", err) < 0)
+			return -1;
+		if ((gt->type = req_str(g, "type", err)) == NULL ||
+		    (gt->kind = req_str(g, "kind", err)) == NULL ||
+		    (gt->name = req_str(g, "name", err)) == NULL)
+			return -1;
+		gt->namespace = ynode_get_str(g, "namespace");
+		gt->at = g;
+		for (t = gate_types; *t; t++)
+			if (strcmp(*t, gt->type) == 0)
+				break;
+		if (*t == NULL)
+			return at_error(err, ynode_get(g, "type"),
+			    "unknown readiness gate '%s'", gt->type);
+	}
+	c->ngates = v->n;
+	return 0;
+}
+
+static int
+load_templates(struct arena *a, struct component *c, const char *dir,
+    const struct ynode *y, struct s7_error *err)
+{
+	const char **names;
+	size_t n, i;
+
+	if (str_list(a, y, "templates", &names, &n, err) < 0)
+		return -1;
+	c->tmpl = arena_array(a, n + 1, sizeof(*c->tmpl));
+	for (i = 0; i < n; i++) {
+		const struct embedded_file *f;
+		struct ydocs docs;
+		char *path = arena_printf(a, "%s/%s", dir, names[i]);
+
+		if (strchr(names[i], '/') || (f = embedded_find(path)) == NULL)
+			return at_error(err, ynode_get(y, "templates")->v[i],
+			    "template '%s' is not in %s", names[i], dir);
+		if (yaml_parse(a, path, f->data, f->len, &docs, err) < 0)
+			return -1;
+		c->tmpl[i].path = path;
+		c->tmpl[i].docs = docs.doc;
+		c->tmpl[i].ndocs = docs.n;
+	}
+	c->ntmpl = n;
+	return 0;
+}
+
+static int
+load_component(struct arena *a, struct component *c, const char *path,
+    const struct embedded_file *f, struct s7_error *err)
+{
+	struct ynode *y;
+	const char *dir, *slash, *err_s;
+	const struct ynode *ph;
+
+	if (yaml_parse_one(a, path, f->data, f->len, &y, err) < 0)
+		return -1;
+	if (check_keys(y, desc_keys, "a component descriptor", err) < 0)
+		return -1;
+	c->y = y;
+	if ((c->name = req_str(y, "name", err)) == NULL ||
+	    (c->description = req_str(y, "description", err)) == NULL)
+		return -1;
+	slash = strrchr(path, '/');
+	dir = arena_strndup(a, path, (size_t)(slash - path));
+	if (strcmp(strrchr(dir, '/') + 1, c->name) != 0)
+		return at_error(err, ynode_get(y, "name"),
+		    "component '%s' must live in catalog/%s/", c->name, c->name);
+	ph = ynode_get(y, "phase");
+	if (ph == NULL || ph->kind != Y_SCALAR)
+		return at_error(err, y, "missing 'phase'");
+	c->phase = (int)s7_strtonum(ph->str, 1, PHASE_MAX, &err_s);
+	if (err_s)
+		return at_error(err, ph, "phase '%s' must be 1 to 5", ph->str);
+	c->when = ynode_get_str(y, "when");
+	if (str_list(a, y, "needs", &c->needs, &c->nneeds, err) < 0 ||
+	    str_list(a, y, "reads", &c->reads, &c->nreads, err) < 0 ||
+	    load_upstream(a, c, y, err) < 0 ||
+	    load_gates(a, c, y, err) < 0 ||
+	    load_templates(a, c, dir, y, err) < 0)
+		return -1;
+	return 0;
+}
+
+static int
+cmp_phase_name(const void *x, const void *y)
+{
+	const struct component *a = x, *b = y;
+
+	if (a->phase != b->phase)
+		return a->phase - b->phase;
+	return strcmp(a->name, b->name);
+}
+
+/*
+ * Orders components so needs come first; among those ready at the same
+ * time, lower phase then name first (Kahn's algorithm over a sorted list,
+ * so the order is the same on every run).
+ */
+static int
+order(struct catalog *cat, struct s7_error *err)
+{
+	struct component *out;
+	char *done;
+	size_t n = cat->n, placed = 0, i, j, k;
+
+	qsort(cat->c, n, sizeof(*cat->c), cmp_phase_name);
+	for (i = 0; i < n; i++)
+		for (j = 0; j < cat->c[i].nneeds; j++)
+			if (catalog_find(cat, cat->c[i].needs[j]) == NULL)
+				return at_error(err, ynode_get(cat->c[i].y, "needs"),
+				    "component '%s' needs unknown component '%s'",
+				    cat->c[i].name, cat->c[i].needs[j]);
+	out = arena_array(&cat->arena, n + 1, sizeof(*out));
+	done = arena_alloc(&cat->arena, n + 1);
+	while (placed < n) {
+		int progress = 0;
+
+		for (i = 0; i < n; i++) {
+			int ready = 1;
+
+			if (done[i])
+				continue;
+			for (j = 0; j < cat->c[i].nneeds && ready; j++) {
+				ready = 0;
+				for (k = 0; k < n; k++)
+					if (done[k] && strcmp(cat->c[k].name,
+					    cat->c[i].needs[j]) == 0)
+						ready = 1;
+			}
+			if (!ready)
+				continue;
+			out[placed++] = cat->c[i];
+			done[i] = 1;
+			progress = 1;
+			break;
+		}
+		if (!progress) {
+			for (i = 0; i < n && done[i]; i++)
+				;
+			return at_error(err, ynode_get(cat->c[i].y, "needs"),
+			    "component '%s' is part of a dependency cycle",
+			    cat->c[i].name);
+		}
+	}
+	cat->c = out;
+	return 0;
+}
+
+int
+catalog_load(struct catalog *cat, struct s7_error *err)
+{
+	const struct embedded_file *f;
+	size_t n = 0, i;
+
+	for (f = embedded_files; f->path; f++)
+		if (text_has_prefix(f->path, "catalog/") &&
+		    text_has_suffix(f->path, "/component.yaml"))
+			n++;
+	cat->c = arena_array(&cat->arena, n + 1, sizeof(*cat->c));
+	for (f = embedded_files; f->path; f++) {
+		if (!text_has_prefix(f->path, "catalog/") ||
+		    !text_has_suffix(f->path, "/component.yaml"))
+			continue;
+		if (load_component(&cat->arena, &cat->c[cat->n], f->path, f,
+		    err) < 0)
+			return -1;
+		for (i = 0; i < cat->n; i++)
+			if (strcmp(cat->c[i].name, cat->c[cat->n].name) == 0)
+				return at_error(err, cat->c[cat->n].y,
+				    "component '%s' is defined twice",
+				    cat->c[i].name);
+		cat->n++;
+	}
+	return order(cat, err);
+}
+
+const struct component *
+catalog_find(const struct catalog *cat, const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < cat->n; i++)
+		if (strcmp(cat->c[i].name, name) == 0)
+			return &cat->c[i];
+	return NULL;
+}

@@ -1,0 +1,72 @@
+/*
+ * The catalog: one component per folder under catalog/, compiled into the
+ * binary.  A component's descriptor (component.yaml, see
+ * docs/catalog.md) names what it needs, its phase, when it applies, the
+ * site keys it reads, its pinned upstream manifests and its templates.
+ *
+ * catalog_load parses and checks every descriptor and template and orders
+ * the components so that each comes after what it needs.  The catalog
+ * owns everything in its arena.
+ */
+#ifndef S7_CATALOG_H
+#define S7_CATALOG_H
+
+#include <stddef.h>
+
+#include "../util/arena.h"
+#include "../util/error.h"
+#include "../yaml/node.h"
+
+struct upstream_src {
+	const char *url;	/* pinned release URL */
+	const char *sha256;	/* of the file at that URL */
+	const char *file;	/* path in the upstream cache */
+	const char *when;	/* expression, NULL: always */
+	const struct ynode *at;
+};
+
+/* A readiness gate kstatus does not know (see src/plan/). */
+struct gate {
+	const char *type;	/* established, loadbalancer, endpoints, ... */
+	const char *kind, *name, *namespace;
+	const struct ynode *at;
+};
+
+struct tmpl_file {
+	const char *path;	/* "catalog/metallb/pool.yaml" */
+	struct ynode **docs;
+	size_t ndocs;
+};
+
+struct component {
+	const char *name, *description, *when;
+	int phase;
+	const char **needs;
+	size_t nneeds;
+	const char **reads;
+	size_t nreads;
+	struct upstream_src *upstream;
+	size_t nupstream;
+	struct tmpl_file *tmpl;
+	size_t ntmpl;
+	struct gate *gates;
+	size_t ngates;
+	const struct ynode *y;
+};
+
+struct catalog {
+	struct arena arena;
+	struct component *c;	/* in dependency order */
+	size_t n;
+};
+
+#define PHASE_MAX 5
+
+void catalog_init(struct catalog *cat);
+void catalog_release(struct catalog *cat);
+int catalog_load(struct catalog *cat, struct s7_error *err);
+const struct component *catalog_find(const struct catalog *cat,
+    const char *name);
+const char *phase_name(int phase);
+
+#endif

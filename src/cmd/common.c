@@ -1,0 +1,114 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "../catalog/embedded.h"
+#include "../util/fs.h"
+#include "../util/strbuf.h"
+#include "../util/banned.h"
+
+#define SITE_MAX ((size_t)1024 * 1024)
+
+int
+exit_code(const struct s7_error *err)
+{
+	switch (err->class) {
+	case S7_EUSAGE:
+		return EXIT_USAGE;
+	case S7_EINPUT:
+		return EXIT_INVALID;
+	case S7_ECLUSTER:
+		return EXIT_CLUSTER;
+	case S7_ETIMEOUT:
+		return EXIT_TIMEOUT;
+	case S7_EVERIFY:
+		return EXIT_VERIFY;
+	case S7_EFAIL:
+		break;
+	}
+	return EXIT_FAILED;
+}
+
+int
+is_json(const struct cmd_ctx *c)
+{
+	return c->output && strcmp(c->output, "json") == 0;
+}
+
+void
+print_finding(FILE *fp, const struct finding *f)
+{
+	const char *d;
+
+	if (f->line)
+		fprintf(fp, "%s:%u:%u: ", f->file, f->line, f->col);
+	else
+		fprintf(fp, "%s: ", f->file);
+	fprintf(fp, "%s: ", severity_name(f->sev));
+	if (f->key[0])
+		fprintf(fp, "%s: ", f->key);
+	fprintf(fp, "%s\n", f->msg);
+	for (d = f->detail; d && *d; ) {
+		const char *nl = strchr(d, '\n');
+		size_t n = nl ? (size_t)(nl - d) : strlen(d);
+
+		fprintf(fp, "    %.*s\n", (int)n, d);
+		d += n + (nl != NULL);
+	}
+}
+
+const char *
+builtin_site_text(size_t *len)
+{
+	const struct embedded_file *f = embedded_find("examples/sector7.yaml");
+
+	*len = f ? f->len : 0;
+	return f ? f->data : "";
+}
+
+int
+load_site(struct cmd_ctx *c, struct s7_error *err)
+{
+	struct strbuf sb;
+	const char *text;
+	size_t len;
+	int r;
+
+	strbuf_init(&sb, SITE_MAX);
+	if (c->site_file) {
+		if (fs_read(c->site_file, &sb, err) < 0) {
+			strbuf_release(&sb);
+			return -1;
+		}
+		text = sb.buf;
+		len = sb.len;
+		c->site_name = c->site_file;
+	} else {
+		text = builtin_site_text(&len);
+		c->site_name = BUILTIN_SITE;
+	}
+	site_init(&c->site);
+	findings_init(&c->findings, c->site_name);
+	r = site_load(&c->site, c->site_name, text, len, &c->findings);
+	if (r == 0)
+		site_check(&c->site, &c->findings);
+	else
+		findings_sort(&c->findings);
+	strbuf_release(&sb);
+	return 0;
+}
+
+int
+site_errors(struct cmd_ctx *c)
+{
+	size_t i;
+
+	if (c->findings.errors == 0)
+		return 0;
+	for (i = 0; i < c->findings.n; i++)
+		if (c->findings.v[i].sev == SEV_ERROR)
+			print_finding(stderr, &c->findings.v[i]);
+	fprintf(stderr, "sector7: %s has %zu error%s; see 'sector7 check'\n",
+	    c->site_name, c->findings.errors, c->findings.errors == 1 ? "" : "s");
+	return 1;
+}

@@ -1,0 +1,237 @@
+/*
+ * sector7: one site description in, a running platform on k3s out.
+ *
+ * This file holds the command table and the dispatcher: global options,
+ * the site loading that commands ask for, exit codes, and the final check
+ * that standard output was written.  One command per file in src/cmd/.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/cmd.h"
+#include "util/text.h"
+#include "version.h"
+#include "util/banned.h"
+
+static const char *const outputs[] = { "text", "json", NULL };
+static struct cmd_ctx ctx;
+
+static const struct opt_spec global_opts[] = {
+	{ "file", 'f', OPT_STRING, &ctx.site_file, "FILE",
+	  "site description (default: the built-in sector7 site)", 0, 0, NULL },
+	{ "output", 0, OPT_CHOICE, &ctx.output, "FORMAT",
+	  "text (default) or json", 0, 0, outputs },
+	{ "upstream", 0, OPT_STRING, &ctx.upstream, "DIR",
+	  "cache of pinned upstream manifests (default: $SECTOR7_UPSTREAM or ~/.cache/sector7/upstream)",
+	  0, 0, NULL },
+	{ "help", 'h', OPT_FLAG, &ctx.help, NULL, "show help for the command",
+	  0, 0, NULL },
+	{ NULL },
+};
+
+static int cmd_help(struct cmd_ctx *c, int npos, char **pos);
+
+const struct command commands[] = {
+	{ "check", cmd_check, "validate the site: network plan, names, storage budget, dependencies, hazards",
+	  "[-f FILE]",
+	  "Validates the site description without touching the network. Errors name the key\n"
+	  "and file:line:col and make the exit code 3; warnings and notes say what a careful\n"
+	  "operator wants to know, including where sector7 differs from the gameplan and why.",
+	  NULL, 0, CMD_SITE },
+	{ "render", cmd_render, "write every manifest, host file, DNS record and firewall rule",
+	  "[-f FILE] [-o DIR]",
+	  "Renders the site through the catalog. With -o, writes one file per object under\n"
+	  "DIR/manifests (in apply order), the k3s configs and node prerequisites under\n"
+	  "DIR/host, DNS records under DIR/dns, port forwards under DIR/firewall, and\n"
+	  "DIR/SOURCES (sha256 and origin of every file). Without -o, prints the objects\n"
+	  "as one YAML stream. Upstream manifests come from the local cache only and are\n"
+	  "checked against their pinned sha256.",
+	  render_opts, 0, CMD_SITE },
+	{ "dns", cmd_dns, "print internal (Unbound) and external DNS records",
+	  "[-f FILE]",
+	  "Prints the host overrides for the internal resolver (every web host to the\n"
+	  "ingress address, every node to its address) and the records for the public\n"
+	  "zone (the domain to the public address, a wildcard CNAME for the hosts).",
+	  NULL, 0, CMD_SITE },
+	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
+	  NULL, 0, 0 },
+	{ "help", cmd_help, "show help for a command", "[COMMAND]",
+	  "Lists the commands, or shows the help of one.", NULL, 1, 0 },
+	{ NULL },
+};
+
+static const struct command *
+find_command(const char *name)
+{
+	const struct command *c;
+
+	for (c = commands; c->name; c++)
+		if (strcmp(c->name, name) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+command_help(FILE *fp, const struct command *c)
+{
+	const struct opt_spec *tables[3] = { NULL, NULL, NULL };
+
+	tables[0] = c->opts ? c->opts : global_opts;
+	tables[1] = c->opts ? global_opts : NULL;
+	fprintf(fp, "usage: sector7 %s%s%s\n\n%s\n\noptions:\n", c->name,
+	    *c->usage ? " " : "", c->usage, c->about);
+	opt_help(fp, tables);
+}
+
+static void
+main_help(FILE *fp)
+{
+	const struct command *c;
+	const struct opt_spec *tables[2] = { global_opts, NULL };
+
+	fprintf(fp, "usage: sector7 [options] COMMAND [arguments]\n\n"
+	    "Turns one site description into a running, verified self-hosted\n"
+	    "platform on a small k3s cluster.\n\ncommands:\n");
+	for (c = commands; c->name; c++)
+		fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+	fprintf(fp, "\nglobal options:\n");
+	opt_help(fp, tables);
+	fprintf(fp, "\n'sector7 COMMAND --help' shows a command's options.\n"
+	    "Exit codes: 0 success, 1 failed, 2 usage, 3 invalid site or template,\n"
+	    "4 cluster or API error, 5 readiness timeout, 6 verification failed.\n");
+}
+
+static int
+cmd_help(struct cmd_ctx *c, int npos, char **pos)
+{
+	const struct command *cmd;
+
+	(void)c;
+	if (npos == 0) {
+		main_help(stdout);
+		return EXIT_OK;
+	}
+	cmd = find_command(pos[0]);
+	if (cmd == NULL) {
+		fprintf(stderr, "sector7: error: unknown command '%s'\n", pos[0]);
+		return EXIT_USAGE;
+	}
+	command_help(stdout, cmd);
+	return EXIT_OK;
+}
+
+static int
+usage_error(const struct s7_error *err, const char *cmd)
+{
+	fprintf(stderr, "sector7: error: %s\n", err->msg);
+	if (cmd)
+		fprintf(stderr, "sector7: see 'sector7 %s --help'\n", cmd);
+	else
+		fprintf(stderr, "sector7: see 'sector7 help'\n");
+	return EXIT_USAGE;
+}
+
+/* Results went to stdout: make sure they really got there. */
+static int
+finish(int code)
+{
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "sector7: error: cannot write to standard output: %s\n",
+		    strerror(errno ? errno : EIO));
+		return code == EXIT_OK ? EXIT_FAILED : code;
+	}
+	return code;
+}
+
+static int
+run(int argc, char **argv)
+{
+	const struct opt_spec *tables[3] = { NULL, NULL, NULL };
+	const struct command *cmd;
+	struct s7_error err;
+	char *pos[256];
+	int i, npos = 0, code;
+
+	s7_error_clear(&err);
+	ctx.output = "text";
+	if (argc > 256)
+		return usage_error(&err, NULL);
+	/* Global options may come before the command. */
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const struct opt_spec *o;
+		int takes = 0;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (o = global_opts; o->name; o++)
+			if ((argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0) ||
+			    (argv[i][1] == o->alias && argv[i][2] == '\0'))
+				takes = o->kind != OPT_FLAG;
+		i += takes;
+	}
+	if (i > argc)
+		i = argc;
+	tables[0] = global_opts;
+	if (opt_parse(tables, i - 1, argv + 1, pos, &npos, &err) < 0)
+		return usage_error(&err, NULL);
+	if (i >= argc) {
+		if (ctx.help) {
+			main_help(stdout);
+			return finish(EXIT_OK);
+		}
+		main_help(stderr);
+		return EXIT_USAGE;
+	}
+	cmd = find_command(argv[i]);
+	if (cmd == NULL) {
+		const char *names[32];
+		const char *sugg;
+		size_t n = 0;
+		const struct command *c;
+
+		for (c = commands; c->name && n < 31; c++)
+			names[n++] = c->name;
+		names[n] = NULL;
+		sugg = text_suggest(argv[i], names);
+		if (sugg)
+			s7_error_class(&err, S7_EUSAGE,
+			    "unknown command '%s'; did you mean '%s'?", argv[i],
+			    sugg);
+		else
+			s7_error_class(&err, S7_EUSAGE, "unknown command '%s'",
+			    argv[i]);
+		return usage_error(&err, NULL);
+	}
+	tables[0] = cmd->opts ? cmd->opts : global_opts;
+	tables[1] = cmd->opts ? global_opts : NULL;
+	if (opt_parse(tables, argc - i - 1, argv + i + 1, pos, &npos, &err) < 0)
+		return usage_error(&err, cmd->name);
+	if (ctx.help) {
+		command_help(stdout, cmd);
+		return finish(EXIT_OK);
+	}
+	if (npos > cmd->max_pos) {
+		s7_error_class(&err, S7_EUSAGE, "unexpected argument '%s'",
+		    pos[cmd->max_pos]);
+		return usage_error(&err, cmd->name);
+	}
+	if (cmd->flags & CMD_SITE) {
+		if (load_site(&ctx, &err) < 0) {
+			s7_error_print(&err, stderr);
+			return EXIT_FAILED;
+		}
+	}
+	code = cmd->fn(&ctx, npos, pos);
+	if (cmd->flags & CMD_SITE) {
+		findings_release(&ctx.findings);
+		site_release(&ctx.site);
+	}
+	return finish(code);
+}
+
+int
+main(int argc, char **argv)
+{
+	return run(argc, argv);
+}

@@ -1,0 +1,75 @@
+#include <string.h>
+
+#include "context.h"
+#include "../util/ipv4.h"
+#include "../util/strnum.h"
+#include "../util/banned.h"
+
+static const char *
+cluster_issuer(const char *issuer)
+{
+	if (strcmp(issuer, "letsencrypt") == 0)
+		return "letsencrypt-prod";
+	if (strcmp(issuer, "letsencrypt-staging") == 0)
+		return "letsencrypt-staging";
+	return "sector7-ca";
+}
+
+struct ynode *
+context_build(struct arena *a, const struct site *s, const char *version)
+{
+	struct ynode *ctx = ynode_copy(a, s->norm);
+	struct ynode *apps = ynode_get(ctx, "apps");
+	struct ynode *tls = ynode_get(ctx, "tls");
+	struct ynode *backup = ynode_get(ctx, "backup");
+	struct ynode *net = ynode_get(ctx, "network");
+	struct ynode *cluster = ynode_map(a), *names = ynode_seq(a);
+	struct ynode *gpu = ynode_seq(a), *servers = ynode_seq(a);
+	struct ynode *me = ynode_map(a);
+	char ip[IPV4_STRLEN];
+	long long hours = 0;
+	size_t i;
+
+	for (i = 0; i < s->napps; i++) {
+		struct ynode *app = ynode_get(apps, s->apps[i].name);
+
+		if (s->apps[i].fqdn) {
+			ynode_map_set(a, app, "fqdn", ynode_str(a, s->apps[i].fqdn));
+			ynode_map_set(a, app, "url", ynode_strf(a, "https://%s",
+			    s->apps[i].fqdn));
+		}
+	}
+	for (i = 0; i < s->nnodes; i++) {
+		ynode_push(a, names, ynode_str(a, s->nodes[i].name));
+		if (s->nodes[i].gpus > 0)
+			ynode_push(a, gpu, ynode_str(a, s->nodes[i].name));
+		if (s->nodes[i].role == ROLE_SERVER)
+			ynode_push(a, servers, ynode_str(a, s->nodes[i].name));
+	}
+	ynode_map_set(a, cluster, "nodes", names);
+	ynode_map_set(a, cluster, "servers", servers);
+	ynode_map_set(a, cluster, "gpu-nodes", gpu);
+	ynode_map_set(a, cluster, "has-gpu", ynode_bool(a, gpu->n > 0));
+	ynode_map_set(a, cluster, "node-count", ynode_int(a, (long long)s->nnodes));
+	ynode_map_set(a, ctx, "cluster", cluster);
+
+	ynode_map_set(a, tls, "cluster-issuer", ynode_str(a,
+	    cluster_issuer(ynode_get_str(tls, "issuer"))));
+	ynode_map_set(a, tls, "acme", ynode_bool(a,
+	    strcmp(ynode_get_str(tls, "issuer"), "selfsigned") != 0));
+	ynode_map_set(a, ctx, "ingress-class", ynode_str(a,
+	    strcmp(ynode_get_str(s->norm, "ingress"), "traefik") == 0 ?
+	    "traefik" : "nginx"));
+
+	ipv4_format(s->ingress_ip, ip);
+	ynode_map_set(a, net, "ingress-ip", ynode_str(a, ip));
+	site_parse_duration(ynode_get_str(backup, "keep"), &hours);
+	ynode_map_set(a, backup, "keep-hours", ynode_int(a, hours));
+	ynode_map_set(a, backup, "keep-days", ynode_int(a,
+	    hours / 24 > 0 ? hours / 24 : 1));
+
+	ynode_map_set(a, me, "version", ynode_str(a, version));
+	ynode_map_set(a, me, "namespace", ynode_str(a, s->name));
+	ynode_map_set(a, ctx, "sector7", me);
+	return ctx;
+}

@@ -1,0 +1,241 @@
+/*
+ * Keys marked required are the ones the gameplan's site cannot do without;
+ * everything else has a default that matches the gameplan or, where the
+ * world moved since it was written, today's working choice.
+ */
+#include <stddef.h>
+
+#include "schema.h"
+#include "../util/banned.h"
+
+static const char *const roles[] = { "server", "agent", NULL };
+static const char *const ingresses[] = { "traefik", "ingress-nginx", NULL };
+static const char *const issuers[] = {
+	"letsencrypt", "letsencrypt-staging", "selfsigned", NULL,
+};
+static const char *const challenges[] = { "http01", "dns01-cloudflare", NULL };
+static const char *const classes[] = { "longhorn", NULL };
+static const char *const gpu_users[] = { "auto", "ollama", "n8n", "none", NULL };
+static const char *const s3_servers[] = { "garage", "seaweedfs", "minio", NULL };
+
+static const struct field k3s_fields[] = {
+	{ "version", T_STR, 0, "v1.36.3+k3s1", NULL, 0, 0, NULL, 0,
+	  "k3s release the nodes run (checked against add-on support)" },
+	{ NULL },
+};
+
+static const struct field network_fields[] = {
+	{ "subnet", T_CIDR, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the LAN the nodes are on, as address/prefix" },
+	{ "gateway", T_IPV4, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the firewall's LAN address" },
+	{ "public-ip", T_IPV4, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the firewall's public address (external DNS points here)" },
+	{ "pool", T_RANGE, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "addresses MetalLB may hand out: first-last or address/prefix" },
+	{ "ingress-ip", T_IPV4, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the ingress controller's address, inside the pool" },
+	{ "reserved", T_LIST, 0, "[]", NULL, 0, 0, NULL, T_IPV4,
+	  "other hosts on the subnet the pool must not cover" },
+	{ NULL },
+};
+
+static const struct field node_fields[] = {
+	{ "name", T_LABEL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the node's Kubernetes name (its hostname)" },
+	{ "ip", T_IPV4, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the node's LAN address" },
+	{ "role", T_ENUM, 0, "agent", roles, 0, 0, NULL, 0,
+	  "k3s role: server (control plane) or agent" },
+	{ "gpus", T_INT, 0, "0", NULL, 0, 16, NULL, 0,
+	  "NVIDIA GPUs in the node" },
+	{ "disk", T_SIZE, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "space Longhorn may use on the node (enables the storage budget)" },
+	{ NULL },
+};
+
+static const struct field tls_fields[] = {
+	{ "issuer", T_ENUM, 0, "letsencrypt-staging", issuers, 0, 0, NULL, 0,
+	  "certificate issuer for every web host" },
+	{ "challenge", T_ENUM, 0, "http01", challenges, 0, 0, NULL, 0,
+	  "ACME challenge: http01 (port 80 forwarded) or dns01-cloudflare" },
+	{ "staging-passed", T_BOOL, 0, "false", NULL, 0, 0, NULL, 0,
+	  "set once a letsencrypt-staging run issued every certificate" },
+	{ "cloudflare-secret", T_LABEL, 0, "cloudflare-api-token", NULL, 0, 0,
+	  NULL, 0, "Secret in cert-manager's namespace holding api-token" },
+	{ NULL },
+};
+
+static const struct field storage_fields[] = {
+	{ "class", T_ENUM, 0, "longhorn", classes, 0, 0, NULL, 0,
+	  "the default StorageClass" },
+	{ "replicas", T_INT, 0, NULL, NULL, 1, 3, NULL, 0,
+	  "copies of every volume (default: 2, or 1 on one node)" },
+	{ NULL },
+};
+
+static const struct field gpu_fields[] = {
+	{ "time-slicing", T_INT, 0, "1", NULL, 1, 64, NULL, 0,
+	  "pods that may share one GPU (1: no sharing)" },
+	{ NULL },
+};
+
+static const struct field heimdall_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "host", T_HOST, 0, "@", NULL, 0, 0, NULL, 0,
+	  "host name under the domain (@: the domain itself)" },
+	{ "size", T_SIZE, 0, "1Gi", NULL, 0, 0, NULL, 0, "config volume" },
+	{ NULL },
+};
+
+static const struct field postgres_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "size", T_SIZE, 0, "100Gi", NULL, 0, 0, NULL, 0, "data volume" },
+	{ "instances", T_INT, 0, "1", NULL, 1, 3, NULL, 0,
+	  "PostgreSQL instances (replicas beyond the first are standbys)" },
+	{ NULL },
+};
+
+static const struct field n8n_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "host", T_HOST, 0, "n8n", NULL, 0, 0, NULL, 0, "host name" },
+	{ "size", T_SIZE, 0, "20Gi", NULL, 0, 0, NULL, 0, "data volume" },
+	{ "gpu", T_ENUM, 0, "auto", gpu_users, 0, 0, NULL, 0,
+	  "who gets the GPU: ollama (inference server), n8n (the gameplan's way), none; auto: ollama when the site has a GPU" },
+	{ "model", T_STR, 0, "llama3.2:3b", NULL, 0, 0, NULL, 0,
+	  "Ollama model pulled for the AI nodes" },
+	{ "model-size", T_SIZE, 0, "30Gi", NULL, 0, 0, NULL, 0,
+	  "Ollama model volume" },
+	{ "queue", T_BOOL, 0, "false", NULL, 0, 0, NULL, 0,
+	  "queue mode: Redis plus worker pods" },
+	{ "workers", T_INT, 0, "2", NULL, 1, 16, NULL, 0,
+	  "worker pods in queue mode" },
+	{ NULL },
+};
+
+static const struct field nocodb_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "host", T_HOST, 0, "nocodb", NULL, 0, 0, NULL, 0, "host name" },
+	{ "size", T_SIZE, 0, "20Gi", NULL, 0, 0, NULL, 0, "data volume" },
+	{ NULL },
+};
+
+static const struct field appflowy_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "host", T_HOST, 0, "appflowy", NULL, 0, 0, NULL, 0, "host name" },
+	{ "db-size", T_SIZE, 0, "50Gi", NULL, 0, 0, NULL, 0,
+	  "its PostgreSQL volume" },
+	{ "s3-size", T_SIZE, 0, "50Gi", NULL, 0, 0, NULL, 0,
+	  "its object storage volume" },
+	{ "s3", T_ENUM, 0, "garage", s3_servers, 0, 0, NULL, 0,
+	  "S3 server: garage, seaweedfs, or minio (needs minio-image)" },
+	{ "minio-image", T_IMAGE, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "a MinIO image you maintain (community images are gone)" },
+	{ NULL },
+};
+
+static const struct field nextcloud_fields[] = {
+	{ "enabled", T_BOOL, 0, "false", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "host", T_HOST, 0, "nextcloud", NULL, 0, 0, NULL, 0, "host name" },
+	{ "size", T_SIZE, 0, "100Gi", NULL, 0, 0, NULL, 0, "data volume" },
+	{ NULL },
+};
+
+static const struct field grafana_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
+	{ "host", T_HOST, 0, "grafana", NULL, 0, 0, NULL, 0, "host name" },
+	{ NULL },
+};
+
+static const struct field apps_fields[] = {
+	{ "heimdall", T_MAP, 0, NULL, NULL, 0, 0, heimdall_fields, 0,
+	  "team dashboard" },
+	{ "postgres", T_MAP, 0, NULL, NULL, 0, 0, postgres_fields, 0,
+	  "shared PostgreSQL (CloudNativePG)" },
+	{ "n8n", T_MAP, 0, NULL, NULL, 0, 0, n8n_fields, 0,
+	  "workflow automation with GPU-backed AI" },
+	{ "nocodb", T_MAP, 0, NULL, NULL, 0, 0, nocodb_fields, 0,
+	  "NocoDB on the shared PostgreSQL" },
+	{ "appflowy", T_MAP, 0, NULL, NULL, 0, 0, appflowy_fields, 0,
+	  "AppFlowy Cloud" },
+	{ "nextcloud", T_MAP, 0, NULL, NULL, 0, 0, nextcloud_fields, 0,
+	  "Nextcloud (optional)" },
+	{ "grafana", T_MAP, 0, NULL, NULL, 0, 0, grafana_fields, 0,
+	  "Grafana dashboards" },
+	{ NULL },
+};
+
+static const struct field monitoring_fields[] = {
+	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0,
+	  "Prometheus, node and kube-state metrics, alert rules" },
+	{ "retention", T_DURATION, 0, "15d", NULL, 0, 0, NULL, 0,
+	  "how long Prometheus keeps samples" },
+	{ "size", T_SIZE, 0, "50Gi", NULL, 0, 0, NULL, 0,
+	  "Prometheus volume" },
+	{ NULL },
+};
+
+static const struct field backup_fields[] = {
+	{ "schedule", T_CRON, 0, "0 3 * * *", NULL, 0, 0, NULL, 0,
+	  "when backups run (cron, cluster time)" },
+	{ "keep", T_DURATION, 0, "30d", NULL, 0, 0, NULL, 0,
+	  "how long backups are kept" },
+	{ "target", T_URL, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "where backups go: nfs://host/path or s3://endpoint/bucket" },
+	{ NULL },
+};
+
+const struct field site_schema[] = {
+	{ "site", T_LABEL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "short name; also the namespace of sector7's own objects" },
+	{ "domain", T_DNSNAME, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the domain every web host lives under" },
+	{ "email", T_EMAIL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "contact for Let's Encrypt and the admin accounts" },
+	{ "k3s", T_MAP, 0, NULL, NULL, 0, 0, k3s_fields, 0, "k3s itself" },
+	{ "network", T_MAP, F_REQUIRED, NULL, NULL, 0, 0, network_fields, 0,
+	  "the LAN plan" },
+	{ "nodes", T_LIST, F_REQUIRED, NULL, NULL, 0, 0, node_fields, 0,
+	  "the machines of the cluster" },
+	{ "ingress", T_ENUM, 0, "traefik", ingresses, 0, 0, NULL, 0,
+	  "ingress controller: traefik (k3s's own) or ingress-nginx (retired)" },
+	{ "tls", T_MAP, 0, NULL, NULL, 0, 0, tls_fields, 0,
+	  "certificates" },
+	{ "storage", T_MAP, 0, NULL, NULL, 0, 0, storage_fields, 0,
+	  "replicated storage" },
+	{ "gpu", T_MAP, 0, NULL, NULL, 0, 0, gpu_fields, 0,
+	  "NVIDIA device plugin" },
+	{ "apps", T_MAP, 0, NULL, NULL, 0, 0, apps_fields, 0,
+	  "the applications" },
+	{ "monitoring", T_MAP, 0, NULL, NULL, 0, 0, monitoring_fields, 0,
+	  "Prometheus and alerting" },
+	{ "backup", T_MAP, 0, NULL, NULL, 0, 0, backup_fields, 0,
+	  "backups of volumes, objects and databases" },
+	{ NULL },
+};
+
+const char *
+stype_name(enum stype t)
+{
+	switch (t) {
+	case T_STR: return "a string";
+	case T_LABEL: return "a DNS label";
+	case T_DNSNAME: return "a DNS name";
+	case T_EMAIL: return "an email address";
+	case T_IPV4: return "an IPv4 address";
+	case T_CIDR: return "an IPv4 network (address/prefix)";
+	case T_RANGE: return "an IPv4 range";
+	case T_SIZE: return "a size (e.g. 20Gi)";
+	case T_INT: return "an integer";
+	case T_BOOL: return "a boolean";
+	case T_ENUM: return "one of a fixed set of words";
+	case T_HOST: return "a host name";
+	case T_CRON: return "a cron schedule";
+	case T_DURATION: return "a duration (e.g. 30d)";
+	case T_URL: return "a URL";
+	case T_IMAGE: return "a container image with a tag";
+	case T_MAP: return "a mapping";
+	case T_LIST: return "a list";
+	}
+	return "a value";
+}

@@ -1,0 +1,168 @@
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fs.h"
+#include "xmalloc.h"
+#include "banned.h"
+
+int
+fs_read(const char *path, struct strbuf *sb, struct s7_error *err)
+{
+	char buf[65536];
+	int fd, ret = -1;
+	ssize_t n;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return s7_error(err, "cannot open '%s': %s", path,
+		    strerror(errno));
+	for (;;) {
+		n = read(fd, buf, sizeof(buf));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			s7_error(err, "cannot read '%s': %s", path,
+			    strerror(errno));
+			goto done;
+		}
+		if (n == 0)
+			break;
+		if (strbuf_add(sb, buf, (size_t)n) < 0) {
+			s7_error(err, "'%s' is larger than %zu bytes", path,
+			    sb->max);
+			goto done;
+		}
+	}
+	ret = 0;
+done:
+	close(fd);
+	return ret;
+}
+
+int
+fs_write_atomic(const char *path, const void *data, size_t len, mode_t mode,
+    struct s7_error *err)
+{
+	char *tmp = xasprintf("%s.tmp.%ld", path, (long)getpid());
+	const char *p = data;
+	int fd, ret = -1;
+
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+	    mode);
+	if (fd < 0) {
+		s7_error(err, "cannot create '%s': %s", tmp, strerror(errno));
+		goto done;
+	}
+	while (len > 0) {
+		ssize_t n = write(fd, p, len);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			s7_error(err, "cannot write '%s': %s", path,
+			    strerror(errno));
+			close(fd);
+			unlink(tmp);
+			goto done;
+		}
+		p += n;
+		len -= (size_t)n;
+	}
+	if (fchmod(fd, mode) < 0 || close(fd) < 0) {
+		s7_error(err, "cannot write '%s': %s", path, strerror(errno));
+		unlink(tmp);
+		goto done;
+	}
+	if (rename(tmp, path) < 0) {
+		s7_error(err, "cannot rename '%s' to '%s': %s", tmp, path,
+		    strerror(errno));
+		unlink(tmp);
+		goto done;
+	}
+	ret = 0;
+done:
+	free(tmp);
+	return ret;
+}
+
+int
+fs_mkdirs(const char *dir, mode_t mode, struct s7_error *err)
+{
+	char *p = xstrdup(dir), *q;
+	int ret = -1;
+
+	for (q = p + 1; ; q++) {
+		if (*q == '/' || *q == '\0') {
+			char c = *q;
+
+			*q = '\0';
+			if (mkdir(p, mode) < 0 && errno != EEXIST) {
+				s7_error(err, "cannot create directory '%s': %s",
+				    p, strerror(errno));
+				goto done;
+			}
+			*q = c;
+			if (c == '\0')
+				break;
+		}
+	}
+	{
+		struct stat st;
+		if (stat(dir, &st) < 0 || !S_ISDIR(st.st_mode)) {
+			s7_error(err, "'%s' is not a directory", dir);
+			goto done;
+		}
+	}
+	ret = 0;
+done:
+	free(p);
+	return ret;
+}
+
+int
+fs_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+int
+fs_remove_tree(const char *dir, struct s7_error *err)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int ret = 0;
+
+	if (d == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		return s7_error(err, "cannot open directory '%s': %s", dir,
+		    strerror(errno));
+	}
+	while (ret == 0 && (e = readdir(d)) != NULL) {
+		char *p;
+		struct stat st;
+
+		if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
+			continue;
+		p = xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISDIR(st.st_mode))
+			ret = fs_remove_tree(p, err);
+		else if (unlink(p) < 0)
+			ret = s7_error(err, "cannot remove '%s': %s", p,
+			    strerror(errno));
+		free(p);
+	}
+	closedir(d);
+	if (ret == 0 && rmdir(dir) < 0)
+		ret = s7_error(err, "cannot remove '%s': %s", dir,
+		    strerror(errno));
+	return ret;
+}

@@ -1,0 +1,25 @@
+/*
+ * Files.  Reads are capped; writes go to a temporary file in the same
+ * directory, are fsynced and renamed into place, so a reader never sees a
+ * half-written file.  Files are opened with O_NOFOLLOW.
+ */
+#ifndef S7_FS_H
+#define S7_FS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "error.h"
+#include "strbuf.h"
+
+/* Appends the file's contents to sb (cap: sb->max). */
+int fs_read(const char *path, struct strbuf *sb, struct s7_error *err);
+int fs_write_atomic(const char *path, const void *data, size_t len,
+    mode_t mode, struct s7_error *err);
+/* Creates dir and its parents (mode 0755 unless given). */
+int fs_mkdirs(const char *dir, mode_t mode, struct s7_error *err);
+int fs_exists(const char *path);
+/* Removes dir's regular files and subdirectories recursively. */
+int fs_remove_tree(const char *dir, struct s7_error *err);
+
+#endif
