@@ -36,29 +36,33 @@ $(BUILD)/%.o: %.c
 
 $(BUILD)/embed: tools/embed.c
 	@mkdir -p $(dir $@)
-	$(CC) -O1 -o $@ $<
+	@$(CC) -O1 -o $@ $<
 
 $(BUILD)/embedded.c: $(BUILD)/embed $(EMBEDDED)
-	$(BUILD)/embed $@ $(EMBEDDED)
+	@echo "  EMBED catalog"
+	@$(BUILD)/embed $@ $(EMBEDDED)
 
 $(BUILD)/embedded.o: $(BUILD)/embedded.c
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Isrc -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Isrc -c -o $@ $<
 
 $(BUILD)/libsector7.a: $(LIBOBJ) $(BUILD)/embedded.o
-	rm -f $@
-	ar rcs $@ $^
+	@rm -f $@
+	@ar rcs $@ $^
 
 $(BUILD)/sector7: $(BUILD)/src/main.o $(filter $(BUILD)/src/cmd/%,$(OBJ)) $(BUILD)/libsector7.a
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	@echo "  LINK $@"
+	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsector7.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
+	@echo "  LINK $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
 
 # Fuzz targets, linked with a driver that replays their corpora.
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libsector7.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -o $@ $< fuzz/replay.c $(BUILD)/libsector7.a $(LDLIBS)
+	@echo "  LINK $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -o $@ $< fuzz/replay.c $(BUILD)/libsector7.a $(LDLIBS)
 
 deps:
 	@tools/deps.sh

@@ -23,7 +23,7 @@ static const char *const upstream_keys[] = {
 	"url", "sha256", "file", "when", NULL,
 };
 static const char *const gate_keys[] = {
-	"type", "kind", "name", "namespace", NULL,
+	"type", "kind", "name", "namespace", "when", NULL,
 };
 static const char *const gate_types[] = {
 	"established", "loadbalancer", "endpoints", "certificate", "job",
@@ -214,6 +214,7 @@ load_gates(struct arena *a, struct component *c, const struct ynode *y,
 		    (gt->name = req_str(g, "name", err)) == NULL)
 			return -1;
 		gt->namespace = ynode_get_str(g, "namespace");
+		gt->when = ynode_get_str(g, "when");
 		gt->at = g;
 		for (t = gate_types; *t; t++)
 			if (strcmp(*t, gt->type) == 0)

@@ -29,6 +29,7 @@ struct upstream_src {
 struct gate {
 	const char *type;	/* established, loadbalancer, endpoints, ... */
 	const char *kind, *name, *namespace;
+	const char *when;	/* expression, NULL: always */
 	const struct ynode *at;
 };
 

@@ -446,6 +446,23 @@ equal_values(const struct ynode *a, const struct ynode *b)
 	return ynode_equal(a, b);
 }
 
+/* The integer value of an operand of '<' and friends. */
+static int
+int_value(struct expr *e, const struct ynode *n, const char *op,
+    long long *out)
+{
+	char *end;
+
+	if (n == NULL || n->kind != Y_SCALAR || n->len == 0)
+		return expr_error(e, "'%s' compares integers, found %s", op,
+		    n ? ynode_kind_name(n) : "an absent value");
+	*out = strtoll(n->str, &end, 10);
+	if (*end != '\0')
+		return expr_error(e, "'%s' compares integers, found '%s'", op,
+		    n->str);
+	return 0;
+}
+
 static int
 expr_unary(struct expr *e, int skip, const struct ynode **v)
 {
@@ -469,6 +486,23 @@ expr_unary(struct expr *e, int skip, const struct ynode **v)
 		if (expr_primary(e, skip, &r) < 0)
 			return -1;
 		*v = ynode_bool(e->c->a, equal_values(l, r) != neq);
+		return 0;
+	}
+	if (e->p[0] == '<' || e->p[0] == '>') {
+		char op[3] = { e->p[0], e->p[1] == '=' ? '=' : '\0', '\0' };
+		long long x, y;
+
+		e->p += op[1] ? 2 : 1;
+		if (expr_primary(e, skip, &r) < 0)
+			return -1;
+		if (skip) {
+			*v = NULL;
+			return 0;
+		}
+		if (int_value(e, l, op, &x) < 0 || int_value(e, r, op, &y) < 0)
+			return -1;
+		*v = ynode_bool(e->c->a, op[0] == '<' ? (op[1] ? x <= y : x < y) :
+		    (op[1] ? x >= y : x > y));
 		return 0;
 	}
 	*v = l;
@@ -593,8 +627,9 @@ positioned(struct ynode *n, const struct ynode *at)
 }
 
 /*
- * Expands a string scalar: a lone ${expr} becomes the value itself; any
- * other text with ${...} becomes one string.  "$${" is a literal "${".
+ * Expands a string scalar: a lone, unquoted ${expr} becomes the value
+ * itself; any other text with ${...}, or a quoted one, becomes one
+ * string.  "$${" is a literal "${".
  */
 static int
 expand_string(struct tctx *c, const struct scope *sc, const struct ynode *in,
@@ -609,8 +644,9 @@ expand_string(struct tctx *c, const struct scope *sc, const struct ynode *in,
 		*out = ynode_copy(c->a, in);
 		return 0;
 	}
-	if (s[0] == '$' && s[1] == '{' && (close = close_brace(s)) != NULL &&
-	    close[1] == '\0') {
+	/* Only an unquoted ${...} keeps the value's type; quotes mean text. */
+	if (in->style != YS_QUOTED && s[0] == '$' && s[1] == '{' &&
+	    (close = close_brace(s)) != NULL && close[1] == '\0') {
 		src = arena_strndup(c->a, s + 2, (size_t)(close - s - 2));
 		if (eval(c, sc, src, in, &v) < 0)
 			return -1;
