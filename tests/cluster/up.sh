@@ -1,0 +1,211 @@
+#!/usr/bin/env bash
+# Start the simulated cluster: a real etcd, kube-apiserver, kube-controller-manager
+# and kube-scheduler on 127.0.0.1, with kwok playing the nodes.
+#
+#   up.sh DIR [--nodes SPEC] [--addons LIST] [--fresh] [--timeout SECONDS]
+#
+# DIR holds all state (pki/, etcd/, logs/, run/*.pid, ports.env). When the
+# cluster is ready, DIR/kubeconfig appears (written to a temp file, then renamed);
+# it never exists for a cluster that is not up. Ports are free ports picked at
+# start (see DIR/ports.env). Stop with down.sh DIR.
+#
+# --nodes SPEC   comma-separated nodes, each NAME[:ATTR]...; ATTR is one of
+#                cp (control-plane role), gpu=N (nvidia.com/gpu), cpu=N, memory=Q,
+#                pods=N, ip=A.B.C.D, label=K=V. Default:
+#                aurora:cp:cpu=8:memory=32Gi:gpu=1,optiplex:cpu=4:memory=16Gi
+# --addons LIST  comma-separated real add-on controllers to run out of cluster:
+#                metallb, cert-manager, local-path (built by addons/build.sh).
+# --fresh        wipe DIR's cluster state first (etcd data, certificates).
+#
+# Starting a running cluster is a no-op. A start that fails stops whatever it
+# started, so nothing is left running and no kubeconfig is left behind.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "$0")" && pwd)
+usage() { sed -n '5,20p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+DIR=""; NODES="aurora:cp:cpu=8:memory=32Gi:gpu=1,optiplex:cpu=4:memory=16Gi"
+ADDONS=""; FRESH=0; TIMEOUT=${SECTOR7_CLUSTER_TIMEOUT:-180}
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --nodes) NODES=${2:?--nodes needs a value}; shift 2 ;;
+    --nodes=*) NODES=${1#*=}; shift ;;
+    --addons) ADDONS=${2?--addons needs a value}; shift 2 ;;
+    --addons=*) ADDONS=${1#*=}; shift ;;
+    --fresh) FRESH=1; shift ;;
+    --timeout) TIMEOUT=${2:?}; shift 2 ;;
+    -h|--help) usage ;;
+    -*) echo "up.sh: unknown option $1" >&2; usage ;;
+    *) [ -z "$DIR" ] || usage; DIR=$1; shift ;;
+  esac
+done
+[ -n "$DIR" ] || usage
+mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
+
+. "$HERE/lib.sh"
+
+log() { echo "up.sh: $*" >&2; }
+
+node_manifests "$NODES" v0 >/dev/null || exit 2   # validate --nodes before anything starts
+case ",$ADDONS," in *[!a-z,-]*) echo "up.sh: bad --addons '$ADDONS'" >&2; exit 2 ;; esac
+if [ -n "$ADDONS" ] && [ ! -x "$HERE/addons/start.sh" ]; then echo "up.sh: no add-on support here" >&2; exit 2; fi
+
+exec 9>"$DIR/.lock"
+flock -w 600 9 || { log "could not lock $DIR/.lock"; exit 1; }
+
+# ---- already running? ---------------------------------------------------------
+if [ -f "$DIR/kubeconfig" ] && all_running "$DIR" && apiserver_ready "$DIR"; then
+  log "already running ($(echo $(components "$DIR"))); kubeconfig: $DIR/kubeconfig"
+  echo "$DIR/kubeconfig"
+  exit 0
+fi
+if any_running "$DIR"; then
+  log "found a partly running cluster in $DIR: stopping it first"
+  stop_all "$DIR"
+fi
+rm -f "$DIR/kubeconfig"
+
+BIN=$("$HERE/build.sh")
+[ -x "$BIN/kube-apiserver" ] || { log "no binaries in $BIN"; exit 1; }
+
+if [ "$FRESH" = 1 ]; then
+  rm -rf "$DIR/etcd" "$DIR/pki" "$DIR/addons"
+fi
+mkdir -p "$DIR/logs" "$DIR/run" "$DIR/pki" "$DIR/etcd"
+chmod 700 "$DIR/pki" "$DIR/etcd"
+rm -f "$DIR"/run/*.pid "$DIR/run/components"
+
+T0=$(date +%s.%N)
+OK=0
+cleanup() {
+  local rc=$?
+  if [ "$OK" != 1 ]; then
+    log "start failed (exit $rc); stopping what was started. Logs: $DIR/logs/"
+    for f in "$DIR"/logs/*.log; do
+      [ -f "$f" ] || continue; echo "---- tail $f" >&2; tail -n 15 "$f" >&2 || true
+    done
+    rm -f "$DIR/kubeconfig" "$DIR"/kubeconfig.tmp.*
+    stop_all "$DIR" || true
+  fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+# ---- ports ----------------------------------------------------------------------
+# Free ports are picked in 20000-32000 (below the ephemeral range), all on 127.0.0.1.
+pick_ports 5
+ETCD_PORT=${PORTS[0]} ETCD_PEER_PORT=${PORTS[1]} APISERVER_PORT=${PORTS[2]}
+KCM_PORT=${PORTS[3]} SCHED_PORT=${PORTS[4]}
+cat >"$DIR/ports.env" <<EOF
+ETCD_PORT=$ETCD_PORT
+ETCD_PEER_PORT=$ETCD_PEER_PORT
+APISERVER_PORT=$APISERVER_PORT
+KCM_PORT=$KCM_PORT
+SCHED_PORT=$SCHED_PORT
+EOF
+
+# ---- certificates ---------------------------------------------------------------
+P="$DIR/pki"
+gen_pki "$P"
+write_kubeconfig "$P/admin.kubeconfig" "https://127.0.0.1:$APISERVER_PORT" "$P"
+
+# Everything the apiserver would send towards the cluster (webhooks, aggregated
+# APIs, pod/service/node proxy, logs/exec) goes through this egress selector to a
+# unix socket nobody listens on: such calls fail at once and no packet leaves
+# the host, whatever addresses the simulated pods, services and nodes carry.
+# (Kubelet addresses prefer InternalIP: with Hostname first, node proxy would
+# resolve the node name through the host's DNS before dialling.)
+cat >"$DIR/egress-selector.yaml" <<EOF
+apiVersion: apiserver.k8s.io/v1beta1
+kind: EgressSelectorConfiguration
+egressSelections:
+- name: cluster
+  connection:
+    proxyProtocol: HTTPConnect
+    transport:
+      uds:
+        udsName: $DIR/run/no-cluster-egress.sock
+EOF
+
+# ---- etcd ---------------------------------------------------------------------------
+start etcd "$DIR" "$BIN/etcd" --name=sector7 --data-dir="$DIR/etcd" \
+  --listen-client-urls="http://127.0.0.1:$ETCD_PORT" --advertise-client-urls="http://127.0.0.1:$ETCD_PORT" \
+  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster="sector7=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync=true --log-level=warn
+wait_for "etcd" 60 etcd curl -fsS "http://127.0.0.1:$ETCD_PORT/health"
+
+# ---- kube-apiserver -------------------------------------------------------------------
+# ValidatingAdmissionWebhook/MutatingAdmissionWebhook are off: add-on webhook
+# servers do not run here. --advertise-address is loopback (there may be no
+# default route); loopback is not a valid Endpoints address, so the endpoint
+# reconciler for default/kubernetes is off.
+start apiserver "$DIR" "$BIN/kube-apiserver" \
+  --etcd-servers="http://127.0.0.1:$ETCD_PORT" \
+  --bind-address=127.0.0.1 --advertise-address=127.0.0.1 --secure-port="$APISERVER_PORT" \
+  --endpoint-reconciler-type=none \
+  --cert-dir="$DIR/run/apiserver-certs" \
+  --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" \
+  --client-ca-file="$P/ca.crt" \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
+  --service-cluster-ip-range=10.43.0.0/16 \
+  --authorization-mode=Node,RBAC --allow-privileged=true --anonymous-auth=false \
+  --enable-admission-plugins=NodeRestriction \
+  --disable-admission-plugins=ValidatingAdmissionWebhook,MutatingAdmissionWebhook \
+  --egress-selector-config-file="$DIR/egress-selector.yaml" \
+  --kubelet-preferred-address-types=InternalIP,ExternalIP,Hostname \
+  --proxy-client-cert-file="$P/admin.crt" --proxy-client-key-file="$P/admin.key" \
+  --requestheader-client-ca-file="$P/ca.crt" --requestheader-allowed-names=sector7-admin \
+  --requestheader-username-headers=X-Remote-User --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --profiling=false
+wait_for "kube-apiserver /readyz" "$TIMEOUT" apiserver apiserver_ready "$DIR"
+
+# ---- controller-manager, scheduler --------------------------------------------------
+K="$P/admin.kubeconfig"
+start kcm "$DIR" "$BIN/kube-controller-manager" --kubeconfig="$K" \
+  --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
+  --bind-address=127.0.0.1 --secure-port="$KCM_PORT" --leader-elect=false \
+  --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics \
+  --root-ca-file="$P/ca.crt" --service-account-private-key-file="$P/sa.key" \
+  --cluster-signing-cert-file="$P/ca.crt" --cluster-signing-key-file="$P/ca.key" \
+  --cluster-cidr=10.42.0.0/16 --service-cluster-ip-range=10.43.0.0/16 \
+  --use-service-account-credentials=false --profiling=false
+start scheduler "$DIR" "$BIN/kube-scheduler" --kubeconfig="$K" \
+  --authentication-kubeconfig="$K" --authorization-kubeconfig="$K" \
+  --bind-address=127.0.0.1 --secure-port="$SCHED_PORT" --leader-elect=false \
+  --authorization-always-allow-paths=/healthz,/readyz,/livez,/metrics --profiling=false
+wait_for "kube-controller-manager /healthz" 60 kcm curl -fsSk "https://127.0.0.1:$KCM_PORT/healthz"
+wait_for "kube-scheduler /healthz" 60 scheduler curl -fsSk "https://127.0.0.1:$SCHED_PORT/healthz"
+
+# ---- kwok and the nodes -----------------------------------------------------------------
+# No --server-address/--node-port: kwok serves nothing. Pod IPs come from the
+# k3s default cluster CIDR.
+start kwok "$DIR" "$BIN/kwok" --kubeconfig="$K" --config="$BIN/kwok-stages.yaml" \
+  --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+  --cidr=10.42.0.0/16 --node-lease-duration-seconds=40
+KUBECTL=("$BIN/kubectl" --kubeconfig="$K")
+K8S_VERSION=$(sed -n 's/^kubernetes //p' "$BIN/VERSIONS")
+node_manifests "$NODES" "$K8S_VERSION" >"$DIR/nodes.yaml"
+# Nodes keep their status on create (as a kubelet's do); an existing node is left alone.
+"${KUBECTL[@]}" create -f "$DIR/nodes.yaml" 2>&1 | grep -v AlreadyExists >&2 || true
+NODE_NAMES=$(node_names "$NODES")
+for n in $NODE_NAMES; do
+  wait_for "node $n Ready" 60 kwok node_ready "$n"
+done
+wait_for "default ServiceAccount" 60 kcm "${KUBECTL[@]}" get serviceaccount default -n default -o name
+
+# ---- add-ons ------------------------------------------------------------------------------
+if [ -n "$ADDONS" ]; then
+  "$HERE/addons/start.sh" "$DIR" "$ADDONS"
+fi
+
+# ---- done -------------------------------------------------------------------------------------
+TMPK=$(mktemp "$DIR/kubeconfig.tmp.XXXXXX")
+cp "$K" "$TMPK"; chmod 600 "$TMPK"; mv -f "$TMPK" "$DIR/kubeconfig"
+OK=1
+T1=$(date +%s.%N)
+log "ready in $(awk -v a="$T0" -v b="$T1" 'BEGIN{printf "%.1f", b-a}')s: apiserver https://127.0.0.1:$APISERVER_PORT, nodes: $(echo $NODE_NAMES)"
+log "export KUBECONFIG=$DIR/kubeconfig   # kubectl: $BIN/kubectl"
+echo "$DIR/kubeconfig"
