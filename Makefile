@@ -25,7 +25,7 @@ UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
-        bench clean help cluster-up cluster-down
+        bench clean help docs docs-check cluster-up cluster-down
 
 all: $(BUILD)/sector7
 
@@ -64,6 +64,16 @@ $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libsector7.a
 	@echo "  LINK $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -o $@ $< fuzz/replay.c $(BUILD)/libsector7.a $(LDLIBS)
 
+$(BUILD)/sitedoc: tools/sitedoc.c $(BUILD)/libsector7.a
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
+
+# docs/site.md is generated from the schema; docs-check fails when stale.
+docs: $(BUILD)/sitedoc
+	$(BUILD)/sitedoc >docs/site.md
+
+docs-check: $(BUILD)/sitedoc
+	@$(BUILD)/sitedoc | diff -u docs/site.md - && echo "  docs: docs/site.md matches the schema"
+
 deps:
 	@tools/deps.sh
 
@@ -81,7 +91,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	  $$t fuzz/corpus/$$n || exit 1; done
 
 # Everything with the current build settings.
-check-all: unit golden cli fuzz-replay
+check-all: unit golden cli fuzz-replay docs-check
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

@@ -644,13 +644,28 @@ expand_string(struct tctx *c, const struct scope *sc, const struct ynode *in,
 		*out = ynode_copy(c->a, in);
 		return 0;
 	}
-	/* Only an unquoted ${...} keeps the value's type; quotes mean text. */
-	if (in->style != YS_QUOTED && s[0] == '$' && s[1] == '{' &&
-	    (close = close_brace(s)) != NULL && close[1] == '\0') {
+	/*
+	 * A lone ${...} keeps the value's type, unless quoted: quotes mean
+	 * text.  Either way an absent value makes the scalar absent.
+	 */
+	if (s[0] == '$' && s[1] == '{' && (close = close_brace(s)) != NULL &&
+	    close[1] == '\0') {
 		src = arena_strndup(c->a, s + 2, (size_t)(close - s - 2));
 		if (eval(c, sc, src, in, &v) < 0)
 			return -1;
-		*out = v ? positioned(ynode_copy(c->a, v), in) : NULL;
+		if (v == NULL) {
+			*out = NULL;
+			return 0;
+		}
+		if (in->style != YS_QUOTED) {
+			*out = positioned(ynode_copy(c->a, v), in);
+			return 0;
+		}
+		if (v->kind != Y_SCALAR)
+			return tmpl_error(c, in,
+			    "in '${%s}': cannot put %s inside a string", src,
+			    ynode_kind_name(v));
+		*out = positioned(ynode_scalar(c->a, YT_STR, v->str, v->len), in);
 		return 0;
 	}
 	strbuf_init(&sb, STRBUF_LARGE);
@@ -699,10 +714,11 @@ expand_string(struct tctx *c, const struct scope *sc, const struct ynode *in,
 static int expand(struct tctx *c, const struct scope *sc,
     const struct ynode *in, struct ynode **out, unsigned depth);
 
+/* "$name" is a directive; "$$name" and "${...}" are not. */
 static int
 is_directive(const struct ynode *key)
 {
-	return key->str[0] == '$' && key->str[1] != '$';
+	return key->str[0] == '$' && key->str[1] != '$' && key->str[1] != '{';
 }
 
 static const char *const directives[] = {

@@ -410,6 +410,10 @@ scalar(struct loader *L, const struct field *fd, enum stype type,
 				strbuf_addf(&sb, "%s%s", c == fd->choices ?
 				    "" : ", ", *c);
 			sugg = text_suggest(s, fd->choices);
+			/* "nginx" for "ingress-nginx": a part of the word */
+			for (c = fd->choices; sugg == NULL && *c; c++)
+				if (strlen(s) >= 3 && strstr(*c, s))
+					sugg = *c;
 			if (sugg)
 				findings_add(L->f, SEV_ERROR, path, in,
 				    "'%s' is not one of: %s; did you mean '%s'?",
@@ -485,8 +489,9 @@ validate_map(struct loader *L, const struct field *fields,
 {
 	struct ynode *out = ynode_map(L->a);
 	const struct field *fd;
-	size_t i, nf = 0;
+	size_t i, j, nf = 0;
 	const char **names;
+	char *typo;
 
 	if (in && in->kind != Y_MAP) {
 		findings_add(L->f, SEV_ERROR, path, in,
@@ -496,6 +501,7 @@ validate_map(struct loader *L, const struct field *fields,
 	for (fd = fields; fd->key; fd++)
 		nf++;
 	names = arena_array(L->a, nf + 1, sizeof(*names));
+	typo = arena_alloc(L->a, nf + 1);
 	for (i = 0; i < nf; i++)
 		names[i] = fields[i].key;
 
@@ -510,6 +516,11 @@ validate_map(struct loader *L, const struct field *fields,
 		if (fd->key)
 			continue;
 		sugg = text_suggest(k->str, names);
+		/* A misspelt key is not also reported as missing. */
+		if (sugg)
+			for (j = 0; j < nf; j++)
+				if (names[j] == sugg)
+					typo[j] = 1;
 		if (sugg)
 			findings_add(L->f, SEV_ERROR, join(L->a, path, k->str), k,
 			    "unknown key '%s'; did you mean '%s'?", k->str, sugg);
@@ -524,6 +535,8 @@ validate_map(struct loader *L, const struct field *fields,
 
 		if (v == NULL || (v->kind == Y_SCALAR && v->type == YT_NULL &&
 		    fd->type == T_MAP)) {
+			if (fd->flags & F_REQUIRED && typo[fd - fields])
+				continue;
 			if (fd->flags & F_REQUIRED) {
 				findings_add(L->f, SEV_ERROR, p, in ? in : parent,
 				    "missing required key '%s'", fd->key);
