@@ -11,7 +11,7 @@ CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Wformat=2 -Wshadow \
             -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
             -Wvla -Wno-unused-parameter $(WERROR) $(SAN)
 WERROR   ?= -Werror
-LDLIBS   += -lyaml -ljansson -lcrypto
+LDLIBS   += -lcurl -lyaml -ljansson -lcrypto
 BUILD    ?= build
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer

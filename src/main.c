@@ -30,6 +30,15 @@ static const struct opt_spec global_opts[] = {
 	{ NULL },
 };
 
+static const struct opt_spec cluster_opts[] = {
+	{ "kubeconfig", 0, OPT_STRING, &ctx.kubeconfig, "FILE",
+	  "kubeconfig to use (default: $KUBECONFIG, else ~/.kube/config)", 0, 0,
+	  NULL },
+	{ "context", 0, OPT_STRING, &ctx.context, "NAME",
+	  "kubeconfig context (default: its current-context)", 0, 0, NULL },
+	{ NULL },
+};
+
 static int cmd_help(struct cmd_ctx *c, int npos, char **pos);
 
 const struct command commands[] = {
@@ -54,6 +63,17 @@ const struct command commands[] = {
 	  "ingress address, every node to its address) and the records for the public\n"
 	  "zone (the domain to the public address, a wildcard CNAME for the hosts).",
 	  NULL, 0, CMD_SITE },
+	{ "apply", cmd_apply, "roll the site out to the cluster, phase by phase, waiting on readiness",
+	  "[-f FILE] [--phase N] [--only COMPONENT] [--prune [--prune-data]] [--timeout S]",
+	  "Renders the site and applies it by server-side apply (field manager sector7), in\n"
+	  "the gameplan's phases; inside a phase, components whose needs are met go out\n"
+	  "together, every object of a wave in parallel over one connection. Between waves\n"
+	  "it waits until everything is ready: CRDs established, workloads rolled out,\n"
+	  "LoadBalancer addresses assigned, webhooks answering, certificates issued, jobs\n"
+	  "complete, volumes bound. Objects that already match are not sent, so applying an\n"
+	  "unchanged site changes nothing (\"no changes\"). Membership is an ApplySet\n"
+	  "(the labels kubectl uses); --prune deletes what left the set.",
+	  apply_opts, 0, CMD_SITE | CMD_CLUSTER },
 	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
 	  NULL, 0, 0 },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]",
@@ -72,13 +92,26 @@ find_command(const char *name)
 	return NULL;
 }
 
+/* The option tables of a command: its own, the cluster's, the globals. */
+static void
+command_tables(const struct command *c, const struct opt_spec **t)
+{
+	size_t n = 0;
+
+	if (c->opts)
+		t[n++] = c->opts;
+	if (c->flags & CMD_CLUSTER)
+		t[n++] = cluster_opts;
+	t[n++] = global_opts;
+	t[n] = NULL;
+}
+
 static void
 command_help(FILE *fp, const struct command *c)
 {
-	const struct opt_spec *tables[3] = { NULL, NULL, NULL };
+	const struct opt_spec *tables[4];
 
-	tables[0] = c->opts ? c->opts : global_opts;
-	tables[1] = c->opts ? global_opts : NULL;
+	command_tables(c, tables);
 	fprintf(fp, "usage: sector7 %s%s%s\n\n%s\n\noptions:\n", c->name,
 	    *c->usage ? " " : "", c->usage, c->about);
 	opt_help(fp, tables);
@@ -147,7 +180,7 @@ finish(int code)
 static int
 run(int argc, char **argv)
 {
-	const struct opt_spec *tables[3] = { NULL, NULL, NULL };
+	const struct opt_spec *tables[4] = { NULL, NULL, NULL, NULL };
 	const struct command *cmd;
 	struct s7_error err;
 	char *pos[256];
@@ -203,8 +236,7 @@ run(int argc, char **argv)
 			    argv[i]);
 		return usage_error(&err, NULL);
 	}
-	tables[0] = cmd->opts ? cmd->opts : global_opts;
-	tables[1] = cmd->opts ? global_opts : NULL;
+	command_tables(cmd, tables);
 	if (opt_parse(tables, argc - i - 1, argv + i + 1, pos, &npos, &err) < 0)
 		return usage_error(&err, cmd->name);
 	if (ctx.help) {
@@ -223,6 +255,8 @@ run(int argc, char **argv)
 		}
 	}
 	code = cmd->fn(&ctx, npos, pos);
+	kube_close(ctx.kube);
+	ctx.kube = NULL;
 	if (cmd->flags & CMD_SITE) {
 		findings_release(&ctx.findings);
 		site_release(&ctx.site);

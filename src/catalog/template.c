@@ -39,7 +39,10 @@ struct expr {
 	const char *src;	/* the whole expression, for messages */
 	const char *p;
 	const struct ynode *at;	/* template node, for positions */
+	unsigned depth;		/* of nested sub-expressions */
 };
+
+#define EXPR_MAX_DEPTH 64
 
 static int
 expr_error(struct expr *e, const char *fmt, ...)
@@ -101,6 +104,7 @@ ident(struct expr *e, char *buf, size_t size)
 }
 
 static int expr_or(struct expr *e, int skip, const struct ynode **v);
+static int expr_or_inner(struct expr *e, int skip, const struct ynode **v);
 
 static const struct ynode *
 lookup_scope(const struct scope *sc, const char *name)
@@ -471,8 +475,11 @@ expr_unary(struct expr *e, int skip, const struct ynode **v)
 	ws(e);
 	if (*e->p == '!' && e->p[1] != '=') {
 		e->p++;
+		if (++e->depth > EXPR_MAX_DEPTH)
+			return expr_error(e, "expression nested too deeply");
 		if (expr_unary(e, skip, &l) < 0)
 			return -1;
+		e->depth--;
 		*v = ynode_bool(e->c->a, !ynode_truthy(l));
 		return 0;
 	}
@@ -529,8 +536,21 @@ expr_and(struct expr *e, int skip, const struct ynode **v)
 	return 0;
 }
 
+/* The entry of every (sub-)expression: bounds the nesting. */
 static int
 expr_or(struct expr *e, int skip, const struct ynode **v)
+{
+	int ret;
+
+	if (++e->depth > EXPR_MAX_DEPTH)
+		return expr_error(e, "expression nested too deeply");
+	ret = expr_or_inner(e, skip, v);
+	e->depth--;
+	return ret;
+}
+
+static int
+expr_or_inner(struct expr *e, int skip, const struct ynode **v)
 {
 	const struct ynode *l, *r;
 
@@ -560,6 +580,7 @@ eval(struct tctx *c, const struct scope *sc, const char *src,
 	e.src = src;
 	e.p = src;
 	e.at = at;
+	e.depth = 0;
 	if (expr_or(&e, 0, v) < 0)
 		return -1;
 	ws(&e);
@@ -738,9 +759,11 @@ check_directives(struct tctx *c, const struct ynode *m, const char *allowed)
 
 		if (!is_directive(k))
 			continue;
-		xsnprintf(word, sizeof(word), " %s ", k->str);
-		if (strlen(k->str) < 16 && strstr(allowed, word))
-			continue;
+		if (strlen(k->str) < sizeof(word) - 2) {
+			xsnprintf(word, sizeof(word), " %s ", k->str);
+			if (strstr(allowed, word))
+				continue;
+		}
 		sugg = text_suggest(k->str, directives);
 		if (sugg && strcmp(sugg, k->str) != 0)
 			return tmpl_error(c, k,

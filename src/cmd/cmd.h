@@ -11,6 +11,7 @@
 #include "../site/site.h"
 #include "../util/error.h"
 #include "../util/opt.h"
+#include "../kube/client.h"
 
 /* Exit codes (docs/exit-codes.md). */
 enum {
@@ -31,10 +32,13 @@ struct cmd_ctx {
 	const char *output;	/* "text" or "json" */
 	const char *upstream;	/* --upstream */
 	int help;
+	const char *kubeconfig;	/* --kubeconfig */
+	const char *context;	/* --context */
 	/* loaded by the dispatcher for commands that want the site */
 	struct site site;
 	struct findings findings;
 	const char *site_name;
+	struct kube_client *kube;	/* open_cluster() */
 };
 
 struct command {
@@ -49,6 +53,7 @@ struct command {
 };
 
 #define CMD_SITE 1u	/* load and check the site before running */
+#define CMD_CLUSTER 2u	/* takes --kubeconfig and --context */
 
 extern const struct command commands[];
 
@@ -56,8 +61,10 @@ int cmd_check(struct cmd_ctx *c, int npos, char **pos);
 int cmd_render(struct cmd_ctx *c, int npos, char **pos);
 int cmd_dns(struct cmd_ctx *c, int npos, char **pos);
 int cmd_version(struct cmd_ctx *c, int npos, char **pos);
+int cmd_apply(struct cmd_ctx *c, int npos, char **pos);
 
 extern const struct opt_spec render_opts[];
+extern const struct opt_spec apply_opts[];
 
 /* Helpers shared by commands (src/cmd/common.c). */
 int exit_code(const struct s7_error *err);
@@ -71,5 +78,7 @@ const char *builtin_site_text(size_t *len);
  * returns 1 when there are any.
  */
 int site_errors(struct cmd_ctx *c);
+/* Opens c->kube from the kubeconfig (warns when TLS is not verified). */
+int open_cluster(struct cmd_ctx *c, struct s7_error *err);
 
 #endif

@@ -112,3 +112,20 @@ site_errors(struct cmd_ctx *c)
 	    c->site_name, c->findings.errors, c->findings.errors == 1 ? "" : "s");
 	return 1;
 }
+
+int
+open_cluster(struct cmd_ctx *c, struct s7_error *err)
+{
+	struct kube_opts o;
+
+	if (c->kube)
+		return 0;
+	o.kubeconfig = c->kubeconfig;
+	o.context = c->context;
+	if (kube_open(&c->kube, &o, err) < 0)
+		return -1;
+	if (c->kube->kc.insecure)
+		fprintf(stderr, "sector7: warning: %s: cluster '%s' has insecure-skip-tls-verify: the server's identity is not checked\n",
+		    c->kube->kc.file, c->kube->kc.cluster);
+	return 0;
+}

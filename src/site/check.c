@@ -33,7 +33,7 @@ check_network(const struct site *s, struct findings *f)
 	const struct ynode *gw = site_at(s, "network.gateway");
 	const struct ynode *pub = site_at(s, "network.public-ip");
 	const char *subnet = ynode_get_str(site_get(s, "network"), "subnet");
-	char a[IPV4_STRLEN], b[IPV4_STRLEN];
+	char a[IPV4_STRLEN];
 	size_t i, j;
 
 	if (!ipv4_range_has(net, s->gateway))
@@ -141,7 +141,6 @@ check_network(const struct site *s, struct findings *f)
 		findings_add(f, SEV_ERROR, "network.public-ip", pub,
 		    "public-ip %s is not a routable address",
 		    fmt_ip(s->public_ip, a));
-	(void)b;
 }
 
 static void

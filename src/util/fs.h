@@ -1,7 +1,7 @@
 /*
  * Files.  Reads are capped; writes go to a temporary file in the same
- * directory, are fsynced and renamed into place, so a reader never sees a
- * half-written file.  Files are opened with O_NOFOLLOW.
+ * directory and are renamed into place, so a reader never sees a
+ * half-written file.  Files are created with O_EXCL and O_NOFOLLOW.
  */
 #ifndef S7_FS_H
 #define S7_FS_H

@@ -4,6 +4,8 @@
 
 #include <stddef.h>
 
+#include "strbuf.h"
+
 /* Levenshtein distance, capped at 255. */
 unsigned text_distance(const char *a, const char *b);
 /*
@@ -17,5 +19,7 @@ int text_is_dns_label(const char *s);
 int text_is_dns_name(const char *s);
 int text_has_prefix(const char *s, const char *prefix);
 int text_has_suffix(const char *s, const char *suffix);
+/* Percent-encodes s for a URL query (RFC 3986 unreserved kept). */
+void text_url_escape(struct strbuf *out, const char *s);
 
 #endif

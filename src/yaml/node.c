@@ -235,9 +235,12 @@ ynode_equal(const struct ynode *x, const struct ynode *y)
 
 	if (x->kind != y->kind || x->n != y->n)
 		return 0;
-	if (x->kind == Y_SCALAR)
+	if (x->kind == Y_SCALAR) {
+		if (x->type == YT_NULL || y->type == YT_NULL)
+			return x->type == y->type;	/* ~, null and "" alike */
 		return x->type == y->type && x->len == y->len &&
 		    memcmp(x->str, y->str, x->len) == 0;
+	}
 	if (x->kind == Y_SEQ) {
 		for (i = 0; i < x->n; i++)
 			if (!ynode_equal(x->v[i], y->v[i]))

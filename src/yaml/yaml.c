@@ -118,6 +118,16 @@ add_node(struct parser *p, struct ynode *n, yaml_mark_t m,
 		if (ynode_get_key(top, n->str) != NULL)
 			return mark_error(p, m, err, "duplicate key '%s'",
 			    n->str);
+		/*
+		 * Keys are strings, as in JSON and in Kubernetes objects: a
+		 * key written `1` or `true` is the text "1" or "true".
+		 */
+		if (n->type != YT_STR) {
+			n = ynode_scalar(p->a, YT_STR, n->str, n->len);
+			n->file = p->name;
+			n->line = (unsigned)m.line + 1;
+			n->col = (unsigned)m.column + 1;
+		}
 		ynode_map_append(p->a, top, n, NULL);
 	} else {
 		top->v[2 * top->n - 1] = n;
@@ -386,6 +396,14 @@ emit_node(yaml_emitter_t *em, const struct ynode *n, unsigned depth)
 				style = YAML_DOUBLE_QUOTED_SCALAR_STYLE;
 		} else {
 			style = YAML_PLAIN_SCALAR_STYLE;
+		}
+		/* An empty null (a bare "key:") is written "null": an empty
+		 * document would not read back as anything. */
+		if (n->type == YT_NULL && n->len == 0) {
+			if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
+			    (yaml_char_t *)"null", 4, 1, 1, style))
+				return 0;
+			return yaml_emitter_emit(em, &ev);
 		}
 		if (!yaml_scalar_event_initialize(&ev, NULL, NULL,
 		    (yaml_char_t *)n->str, (int)n->len, plain_ok, 1, style))

@@ -175,6 +175,9 @@ errors(void)
 		  "ERROR 1:28: $key produced 'k' twice" },
 		{ "\"${site}\": 1\nsector7: 2", "ERROR 2:1: key 'sector7' appears twice" },
 		{ "b: {$yaml: 1, x: 2}", "ERROR 1:4: $yaml stands alone in its mapping" },
+		/* found by fuzzing: a long directive-like key */
+		{ "b: {$averyveryverylongdirectivename: 1}",
+		  "ERROR 1:5: '$averyveryverylongdirectivename' is not allowed here" },
 	};
 	size_t i;
 

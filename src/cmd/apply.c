@@ -1,0 +1,194 @@
+/*
+ * sector7 apply: renders the site and rolls it out, phase by phase and
+ * wave by wave, waiting on readiness between waves.  Progress goes to
+ * stderr (redrawn in place on a terminal, plain lines otherwise); the
+ * summary goes to stdout.
+ */
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd.h"
+#include "../catalog/catalog.h"
+#include "../json/json.h"
+#include "../kube/apply.h"
+#include "../render/render.h"
+#include "../version.h"
+#include "../util/banned.h"
+
+static long long phase_opt, timeout_opt = 300;
+static const char *only_opt;
+static int prune_opt, prune_data_opt, verbose_opt;
+
+const struct opt_spec apply_opts[] = {
+	{ "phase", 0, OPT_INT, &phase_opt, "N",
+	  "only the components of phase N (1 infrastructure, 2 gpu, 3 core services, 4 appflowy, 5 monitoring and backups)",
+	  1, 5, NULL },
+	{ "only", 0, OPT_STRING, &only_opt, "COMPONENT",
+	  "only this component", 0, 0, NULL },
+	{ "prune", 0, OPT_FLAG, &prune_opt, NULL,
+	  "delete objects that left the rendered set (never volumes or credentials)",
+	  0, 0, NULL },
+	{ "prune-data", 0, OPT_FLAG, &prune_data_opt, NULL,
+	  "with --prune: also delete PVCs, PVs and credential Secrets", 0, 0,
+	  NULL },
+	{ "verbose", 'v', OPT_FLAG, &verbose_opt, NULL,
+	  "list every object created or changed", 0, 0, NULL },
+	{ "timeout", 0, OPT_INT, &timeout_opt, "SECONDS",
+	  "how long each wave may take to become ready (default 300)", 1,
+	  86400, NULL },
+	{ NULL },
+};
+
+struct printer {
+	int tty;
+	size_t drawn;		/* lines drawn for the current wave */
+	size_t wave;
+	enum comp_state last[64];
+	double last_why[64];
+};
+
+static const char *
+state_word(enum comp_state s)
+{
+	switch (s) {
+	case CS_QUEUED: return "queued";
+	case CS_APPLYING: return "applying";
+	case CS_WAITING: return "waiting";
+	case CS_READY: return "ready";
+	case CS_FAILED: return "failed";
+	}
+	return "?";
+}
+
+static void
+counts(const struct comp_progress *c, char *buf, size_t size)
+{
+	snprintf(buf, size, "%zu object%s, %zu changed", c->objects,
+	    c->objects == 1 ? "" : "s", c->changed);
+}
+
+static void
+progress(void *arg, const struct apply_progress *p)
+{
+	struct printer *pr = arg;
+	size_t i;
+	char cnt[128];
+
+	if (p->wave != pr->wave) {
+		pr->wave = p->wave;
+		pr->drawn = 0;
+		memset(pr->last, 0xff, sizeof(pr->last));
+		memset(pr->last_why, 0, sizeof(pr->last_why));
+		fprintf(stderr, "wave %zu/%zu (phase %d, %s)\n", p->wave,
+		    p->nwaves, p->n ? p->comps[0].phase : 0,
+		    phase_name(p->n ? p->comps[0].phase : 0));
+	}
+	if (pr->tty) {
+		if (pr->drawn)
+			fprintf(stderr, "\033[%zuA\033[J", pr->drawn);
+		for (i = 0; i < p->n; i++) {
+			const struct comp_progress *c = &p->comps[i];
+
+			counts(c, cnt, sizeof(cnt));
+			fprintf(stderr, "  %-14s %-9s %5.1fs  %s%s%.100s\n", c->name,
+			    state_word(c->state), c->seconds, cnt,
+			    c->why[0] && c->state != CS_READY ? "; " : "",
+			    c->state != CS_READY ? c->why : "");
+		}
+		pr->drawn = p->n;
+		if (p->final)
+			pr->drawn = 0;
+		fflush(stderr);
+		return;
+	}
+	/* Plain lines: state changes, and what is awaited every 15 s. */
+	for (i = 0; i < p->n && i < 64; i++) {
+		const struct comp_progress *c = &p->comps[i];
+		int changed = pr->last[i] != c->state;
+
+		if (!changed && !(c->state == CS_WAITING && c->why[0] &&
+		    c->seconds - pr->last_why[i] >= 15))
+			continue;
+		counts(c, cnt, sizeof(cnt));
+		if (c->state == CS_WAITING && c->why[0]) {
+			fprintf(stderr, "  %s: waiting (%.0fs): %s\n", c->name,
+			    c->seconds, c->why);
+			pr->last_why[i] = c->seconds;
+		} else {
+			fprintf(stderr, "  %s: %s (%s, %.1fs)\n", c->name,
+			    state_word(c->state), cnt, c->seconds);
+		}
+		pr->last[i] = c->state;
+	}
+}
+
+int
+cmd_apply(struct cmd_ctx *c, int npos, char **pos)
+{
+	struct catalog cat;
+	struct rendered r;
+	struct render_opts ro;
+	struct apply_opts ao;
+	struct apply_stats st;
+	struct s7_error err;
+	struct printer pr;
+	int code = EXIT_OK;
+
+	(void)npos;
+	(void)pos;
+	if (site_errors(c))
+		return EXIT_INVALID;
+	s7_error_clear(&err);
+	catalog_init(&cat);
+	rendered_init(&r);
+	apply_stats_init(&st);
+	memset(&pr, 0, sizeof(pr));
+	pr.tty = isatty(2);
+	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
+	ro.version = SECTOR7_VERSION;
+	memset(&ao, 0, sizeof(ao));
+	ao.phase = (int)phase_opt;
+	ao.only = only_opt;
+	ao.prune = prune_opt;
+	ao.prune_data = prune_data_opt;
+	ao.timeout_s = (long)timeout_opt;
+	ao.verbose = verbose_opt;
+	ao.version = SECTOR7_VERSION;
+	ao.progress = progress;
+	ao.progress_arg = &pr;
+	if (prune_data_opt && !prune_opt) {
+		fprintf(stderr, "sector7: error: --prune-data needs --prune\n");
+		code = EXIT_USAGE;
+		goto done;
+	}
+	if (catalog_load(&cat, &err) < 0 ||
+	    render_stack(&r, &c->site, &cat, &ro, &err) < 0 ||
+	    open_cluster(c, &err) < 0 ||
+	    apply_run(c->kube, &r, &c->site, &ao, &st, &err) < 0) {
+		if (st.report.len)
+			fputs(st.report.buf, stderr);
+		s7_error_print(&err, stderr);
+		code = exit_code(&err);
+		goto done;
+	}
+	if (st.report.len)
+		fputs(st.report.buf, stderr);
+	if (is_json(c)) {
+		printf("{\n  \"objects\": %zu,\n  \"applied\": %zu,\n  \"unchanged\": %zu,\n"
+		    "  \"pruned\": %zu,\n  \"requests\": %lu,\n  \"mutating_requests\": %lu,\n"
+		    "  \"seconds\": %.2f\n}\n", st.objects, st.applied,
+		    st.unchanged, st.pruned, st.requests, st.mutating, st.seconds);
+	} else if (st.applied == 0 && st.pruned == 0) {
+		printf("no changes: %zu objects up to date and ready (%.1fs)\n",
+		    st.objects, st.seconds);
+	} else {
+		printf("applied %zu of %zu objects (%zu unchanged), pruned %zu; all ready in %.1fs\n",
+		    st.applied, st.objects, st.unchanged, st.pruned, st.seconds);
+	}
+done:
+	apply_stats_release(&st);
+	rendered_release(&r);
+	catalog_release(&cat);
+	return code;
+}
