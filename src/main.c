@@ -74,6 +74,19 @@ const struct command commands[] = {
 	  "unchanged site changes nothing (\"no changes\"). Membership is an ApplySet\n"
 	  "(the labels kubectl uses); --prune deletes what left the set.",
 	  apply_opts, 0, CMD_SITE | CMD_CLUSTER },
+	{ "diff", cmd_diff, "what apply would change (server-side dry run)",
+	  "[-f FILE] [--phase N] [--only COMPONENT]",
+	  "Sends every object of the site to the API server as a server-side dry run and\n"
+	  "compares the result with the live object: a unified diff per object that would\n"
+	  "change (Secret values shown only as hashes). Exit status as diff(1): 0 when\n"
+	  "nothing differs, 1 when something would change; errors are 3 and 4.",
+	  diff_opts, 0, CMD_SITE | CMD_CLUSTER },
+	{ "status", cmd_status, "the live state of every component",
+	  "[-f FILE]",
+	  "One line per component of the site: ready, progressing, failed or absent, with\n"
+	  "the reason when it is not ready (the object and what it waits for), from the\n"
+	  "same readiness rules apply uses. Reads the cluster; changes nothing.",
+	  NULL, 0, CMD_SITE | CMD_CLUSTER },
 	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
 	  NULL, 0, 0 },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]",

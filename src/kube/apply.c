@@ -16,7 +16,9 @@
 #include "../catalog/template.h"
 #include "../json/json.h"
 #include "../plan/plan.h"
+#include "../util/diff.h"
 #include "../util/digest.h"
+#include "../yaml/yaml.h"
 #include "../util/text.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
@@ -1174,6 +1176,346 @@ done:
 	st->seconds = now_s() - t0;
 	free(gks);
 	free(nss);
+	plan_release(&p);
+	watchset_release(&e.ws);
+	arena_release(&e.arena);
+	return ret;
+}
+
+int
+apply_status(struct kube_client *k, struct rendered *r,
+    struct comp_status *out, struct s7_error *err)
+{
+	struct engine e;
+	struct member *ms = NULL;
+	struct gate_state *gs = NULL;
+	size_t i, j, gi, ng = 0;
+	int ret = -1;
+
+	memset(&e, 0, sizeof(e));
+	e.k = k;
+	e.r = r;
+	arena_init(&e.arena);
+	watchset_init(&e.ws, k);
+	e.ws.list_only = 1;
+	if (kube_discover(k, 0, err) < 0)
+		goto done;
+	ms = xcalloc(r->nobjs + 1, sizeof(*ms));
+	for (i = 0; i < r->ncomps; i++)
+		ng += r->comps[i].c->ngates;
+	gs = xcalloc(ng + 1, sizeof(*gs));
+	ng = 0;
+	e.prog.comps = xcalloc(r->ncomps + 1, sizeof(*e.prog.comps));
+	e.prog.n = r->ncomps;
+	for (i = 0; i < r->nobjs; i++) {
+		ms[i].ro = &r->objs[i];
+		ms[i].comp = r->objs[i].comp;
+		ms[i].res = kube_find(k, ms[i].ro->api_version, ms[i].ro->kind);
+		if (ms[i].res) {
+			ms[i].ns = ms[i].res->namespaced ? ms[i].ro->namespace : NULL;
+			watchset_add(&e.ws, ms[i].res, ms[i].ns);
+		}
+	}
+	for (i = 0; i < r->ncomps; i++) {
+		const struct component *c = r->comps[i].c;
+
+		if (!r->comps[i].enabled)
+			continue;
+		for (gi = 0; gi < c->ngates; gi++) {
+			const struct gate *g = &c->gates[gi];
+			const struct ynode *v;
+			struct s7_error gerr;
+
+			if (g->when && (tmpl_eval(&e.arena, g->when, r->ctx, &v,
+			    &gerr) < 0 || !ynode_truthy(v)))
+				continue;
+			gs[ng].g = g;
+			gs[ng].comp = i;
+			if (strcmp(g->type, "endpoints") == 0) {
+				gs[ng].res = apply_find_kind(k, "Service");
+				if (apply_find_kind(k, "EndpointSlice"))
+					watchset_add(&e.ws, apply_find_kind(k,
+					    "EndpointSlice"), g->namespace);
+			} else {
+				gs[ng].res = apply_find_kind(k, g->kind);
+				if (gs[ng].res)
+					watchset_add(&e.ws, gs[ng].res, g->namespace);
+			}
+			ng++;
+		}
+	}
+	if (wait_listed(&e, err) < 0)
+		goto done;
+	for (i = 0; i < r->ncomps; i++) {
+		struct comp_status *cs = &out[i];
+		const struct rcomponent *rc = &r->comps[i];
+
+		memset(cs, 0, sizeof(*cs));
+		cs->name = rc->c->name;
+		cs->phase = rc->c->phase;
+		cs->enabled = rc->enabled;
+		cs->objects = rc->nobj;
+		cs->state = KS_CURRENT;
+		if (!rc->enabled)
+			continue;
+		for (j = rc->first; j < rc->first + rc->nobj; j++) {
+			struct member *m = &ms[j];
+			char why[300];
+			enum kstatus s;
+
+			if (m->res == NULL) {
+				if (cs->state == KS_CURRENT)
+					snprintf(cs->why, sizeof(cs->why),
+					    "%.60s (%.60s) is not served", m->ro->kind,
+					    m->ro->api_version);
+				cs->state = KS_IN_PROGRESS;
+				continue;
+			}
+			if (watchset_get(&e.ws, m->res, m->ns, m->ro->name) == NULL) {
+				if (cs->state == KS_CURRENT)
+					snprintf(cs->why, sizeof(cs->why),
+					    "%.90s: missing", member_name(&e, m));
+				cs->state = KS_IN_PROGRESS;
+				continue;
+			}
+			cs->present++;
+			s = member_status(&e, m, why, sizeof(why));
+			if (s == KS_CURRENT)
+				continue;
+			if (s == KS_FAILED || cs->state == KS_CURRENT) {
+				snprintf(cs->why, sizeof(cs->why), "%.90s: %.200s",
+				    member_name(&e, m), why);
+				cs->state = s == KS_FAILED ? KS_FAILED :
+				    KS_IN_PROGRESS;
+			}
+		}
+		for (gi = 0; gi < ng; gi++) {
+			char why[300];
+
+			if (gs[gi].comp != i)
+				continue;
+			if (gate_status(&e, &gs[gi], why, sizeof(why)) !=
+			    KS_CURRENT && cs->state == KS_CURRENT) {
+				cs->state = KS_IN_PROGRESS;
+				snprintf(cs->why, sizeof(cs->why), "%s", why);
+			}
+		}
+		if (cs->present == 0 && rc->nobj &&
+		    strstr(cs->why, "is not served") == NULL) {
+			cs->state = KS_NOT_FOUND;
+			snprintf(cs->why, sizeof(cs->why), "none of its %zu objects exist",
+			    rc->nobj);
+		}
+	}
+	ret = 0;
+done:
+	free(ms);
+	free(gs);
+	free(e.prog.comps);
+	watchset_release(&e.ws);
+	arena_release(&e.arena);
+	return ret;
+}
+
+/* What is the server's, not ours: dropped before comparing. */
+/* apiVersion, kind and metadata first, as objects are usually written. */
+static struct ynode *
+ordered(struct arena *a, const struct ynode *obj)
+{
+	static const char *const first[] = { "apiVersion", "kind", "metadata" };
+	struct ynode *out = ynode_map(a);
+	size_t i;
+
+	for (i = 0; i < 3; i++)
+		if (ynode_get(obj, first[i]))
+			ynode_map_set(a, out, first[i], ynode_get(obj, first[i]));
+	for (i = 0; i < obj->n; i++) {
+		const char *k = obj->v[2 * i]->str;
+
+		if (strcmp(k, "apiVersion") && strcmp(k, "kind") &&
+		    strcmp(k, "metadata"))
+			ynode_map_append(a, out, obj->v[2 * i], obj->v[2 * i + 1]);
+	}
+	return out;
+}
+
+static void
+normalise(struct arena *a, struct ynode *obj)
+{
+	static const char *const meta_noise[] = {
+		"managedFields", "resourceVersion", "uid", "creationTimestamp",
+		"generation", "selfLink", NULL,
+	};
+	struct ynode *meta = ynode_get(obj, "metadata");
+	size_t i;
+
+	for (i = 0; meta_noise[i]; i++)
+		ynode_map_del(meta, meta_noise[i]);
+	ynode_map_del(obj, "status");
+	/* Secret values never appear in a diff: a hash stands for each. */
+	if (ynode_get_str(obj, "kind") &&
+	    strcmp(ynode_get_str(obj, "kind"), "Secret") == 0) {
+		const char *keys[] = { "data", "stringData" };
+		size_t k;
+
+		for (k = 0; k < 2; k++) {
+			struct ynode *d = ynode_get(obj, keys[k]);
+
+			for (i = 0; d && d->kind == Y_MAP && i < d->n; i++) {
+				char sum[SHA256_HEXLEN];
+				const struct ynode *v = d->v[2 * i + 1];
+
+				sha256_hex(v->str ? v->str : "", v->len, sum);
+				d->v[2 * i + 1] = ynode_strf(a, "(sha256 %.16s)", sum);
+			}
+		}
+	}
+}
+
+static void
+dry_done(struct http_req *r)
+{
+	(void)r;
+}
+
+int
+apply_diff(struct kube_client *k, struct rendered *r,
+    const struct apply_opts *o, const struct site *s, struct strbuf *out,
+    size_t *changed, struct s7_error *err)
+{
+	struct engine e;
+	struct plan p;
+	struct member *ms = NULL;
+	size_t i, j, n = 0;
+	int ret = -1;
+
+	memset(&e, 0, sizeof(e));
+	memset(&p, 0, sizeof(p));
+	e.k = k;
+	e.r = r;
+	e.s = s;
+	e.o = o;
+	arena_init(&e.arena);
+	watchset_init(&e.ws, k);
+	e.ws.list_only = 1;
+	e.ns = s->name;
+	applyset_id(e.ns, e.ns, e.id);
+	*changed = 0;
+	if (plan_make(&p, r, o->phase, o->only, err) < 0 ||
+	    kube_discover(k, 0, err) < 0)
+		goto done;
+	ms = xcalloc(r->nobjs + 1, sizeof(*ms));
+	for (i = 0; i < p.n; i++)
+		for (j = 0; j < p.waves[i].n; j++) {
+			const struct rcomponent *rc = &r->comps[p.waves[i].comps[j]];
+			size_t x;
+
+			for (x = rc->first; x < rc->first + rc->nobj; x++) {
+				struct member *m = &ms[n++];
+
+				m->ro = &r->objs[x];
+				strbuf_init(&m->body, STRBUF_LARGE);
+				http_req_init(&m->req);
+				m->res = kube_find(k, m->ro->api_version, m->ro->kind);
+				m->ns = m->res && m->res->namespaced ?
+				    m->ro->namespace : NULL;
+				if (m->res)
+					watchset_add(&e.ws, m->res, m->ns);
+				if (prepare(&e, m, err) < 0)
+					goto done;
+			}
+		}
+	if (wait_listed(&e, err) < 0)
+		goto done;
+	/* Every dry run at once, over the one connection. */
+	for (i = 0; i < n; i++) {
+		struct member *m = &ms[i];
+		struct arena a;
+		struct s7_error serr;
+
+		if (m->res == NULL)
+			continue;
+		arena_init(&a);
+		m->req.method = "PATCH";
+		http_req_url(k->http, &m->req,
+		    "%s?fieldManager=" FIELD_MANAGER "&force=true&dryRun=All",
+		    kube_path(&a, m->res, m->ns, m->ro->name));
+		arena_release(&a);
+		m->req.content_type = "application/apply-patch+yaml";
+		m->req.body = m->body.buf;
+		m->req.body_len = m->body.len;
+		m->req.timeout_ms = 60000;
+		m->req.on_done = dry_done;
+		if (http_submit(k->http, &m->req, &serr) == 0)
+			m->sent = 1;
+	}
+	for (;;) {
+		int busy = 0;
+
+		for (i = 0; i < n; i++)
+			if (ms[i].sent && !ms[i].req.done)
+				busy = 1;
+		if (!busy)
+			break;
+		http_run(k->http, TICK_MS);
+	}
+	for (i = 0; i < n; i++) {
+		struct member *m = &ms[i];
+		const struct ynode *live = m->res ? watchset_get(&e.ws, m->res,
+		    m->ns, m->ro->name) : NULL;
+		struct ynode *after = NULL, *before = NULL;
+		struct strbuf ya, yb;
+		struct s7_error perr;
+		const char *name = member_name(&e, m);
+		char *la, *lb;
+
+		strbuf_init(&ya, STRBUF_LARGE);
+		strbuf_init(&yb, STRBUF_LARGE);
+		if (m->sent && m->req.status >= 200 && m->req.status < 300)
+			json_parse(&e.arena, "dry run", m->req.body_out.buf,
+			    m->req.body_out.len, &after, &perr);
+		else if (m->sent && live) {
+			/* An existing object the server refuses: say why. */
+			kube_req_error(&m->req, name, &perr);
+			report(&e, "%s", perr.msg);
+			s7_error_class(err, S7_ECLUSTER, "%s", perr.msg);
+		}
+		if (after == NULL)	/* not served yet, or new: ours as is */
+			json_parse(&e.arena, "desired", m->body.buf, m->body.len,
+			    &after, &perr);
+		if (live)
+			before = ynode_copy(&e.arena, live);
+		if (after)
+			normalise(&e.arena, after);
+		if (before)
+			normalise(&e.arena, before);
+		if (before && after && ynode_equal(before, after)) {
+			strbuf_release(&ya);
+			strbuf_release(&yb);
+			continue;
+		}
+		if (before)
+			yaml_emit(&ya, ordered(&e.arena, before), 0, &perr);
+		if (after)
+			yaml_emit(&yb, ordered(&e.arena, after), 0, &perr);
+		la = xasprintf("live/%s", name);
+		lb = xasprintf("sector7/%s", name);
+		if (diff_unified(out, ya.buf, yb.buf, la, lb, 3))
+			(*changed)++;
+		free(la);
+		free(lb);
+		strbuf_release(&ya);
+		strbuf_release(&yb);
+	}
+	ret = err->msg[0] ? -1 : 0;
+done:
+	for (i = 0; i < n; i++) {
+		if (ms[i].sent && !ms[i].req.done)
+			http_cancel(k->http, &ms[i].req);
+		http_req_release(&ms[i].req);
+		strbuf_release(&ms[i].body);
+	}
+	free(ms);
 	plan_release(&p);
 	watchset_release(&e.ws);
 	arena_release(&e.arena);

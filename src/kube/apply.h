@@ -79,6 +79,32 @@ int apply_run(struct kube_client *k, struct rendered *r,
     const struct site *s, const struct apply_opts *o, struct apply_stats *st,
     struct s7_error *err);
 
+struct comp_status {
+	const char *name;
+	int phase;
+	int enabled;			/* used by the site */
+	enum kstatus state;		/* KS_NOT_FOUND: nothing exists */
+	size_t objects, present;
+	char why[300];
+};
+
+/*
+ * The live state of every component of r: one LIST per kind and
+ * namespace, then the readiness rules and gates.  out has r->ncomps
+ * entries.
+ */
+int apply_status(struct kube_client *k, struct rendered *r,
+    struct comp_status *out, struct s7_error *err);
+
+/*
+ * What apply would change: a server-side dry run of every object of the
+ * plan against the live state.  Appends a unified diff per changed object
+ * to out (Secret values only as hashes) and counts them in *changed.
+ */
+int apply_diff(struct kube_client *k, struct rendered *r,
+    const struct apply_opts *o, const struct site *s, struct strbuf *out,
+    size_t *changed, struct s7_error *err);
+
 /* The resource of a kind alone (gates name no version). */
 const struct kube_resource *apply_find_kind(struct kube_client *k,
     const char *kind);

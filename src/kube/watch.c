@@ -186,7 +186,8 @@ list_done(struct http_req *r)
 	w->want_list = 0;
 	w->error[0] = '\0';
 	w->ws->changed = 1;
-	issue(w);
+	if (!w->ws->list_only)
+		issue(w);
 }
 
 static int
@@ -314,6 +315,8 @@ watchset_start(struct watchset *ws)
 	for (i = 0; i < ws->n; i++) {
 		struct watch *w = ws->w[i];
 
+		if (ws->list_only && w->listed)
+			continue;
 		if (!w->busy && w->retry_at <= now) {
 			w->retry_at = 0;
 			issue(w);

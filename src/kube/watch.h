@@ -38,6 +38,7 @@ struct watch {
 
 struct watchset {
 	struct kube_client *k;
+	int list_only;			/* LIST once, never WATCH */
 	struct watch **w;
 	size_t n, alloc;
 	int changed;			/* set by any event */

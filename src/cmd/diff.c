@@ -1,0 +1,73 @@
+/*
+ * sector7 diff: what apply would change.  Every object of the site is
+ * sent as a server-side dry run and compared with the live object; each
+ * difference is printed as a unified diff (Secret values only as hashes).
+ * Exit status as diff(1): 0 nothing differs, 1 something would change.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd.h"
+#include "../catalog/catalog.h"
+#include "../kube/apply.h"
+#include "../render/render.h"
+#include "../version.h"
+#include "../util/banned.h"
+
+static long long dphase;
+static const char *donly;
+
+const struct opt_spec diff_opts[] = {
+	{ "phase", 0, OPT_INT, &dphase, "N", "only the components of phase N",
+	  1, 5, NULL },
+	{ "only", 0, OPT_STRING, &donly, "COMPONENT", "only this component",
+	  0, 0, NULL },
+	{ NULL },
+};
+
+int
+cmd_diff(struct cmd_ctx *c, int npos, char **pos)
+{
+	struct catalog cat;
+	struct rendered r;
+	struct render_opts ro;
+	struct apply_opts ao;
+	struct s7_error err;
+	struct strbuf out;
+	size_t changed = 0;
+	int code;
+
+	(void)npos;
+	(void)pos;
+	if (site_errors(c))
+		return EXIT_INVALID;
+	s7_error_clear(&err);
+	catalog_init(&cat);
+	rendered_init(&r);
+	strbuf_init(&out, STRBUF_LARGE);
+	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
+	ro.version = SECTOR7_VERSION;
+	memset(&ao, 0, sizeof(ao));
+	ao.phase = (int)dphase;
+	ao.only = donly;
+	ao.version = SECTOR7_VERSION;
+	if (catalog_load(&cat, &err) < 0 ||
+	    render_stack(&r, &c->site, &cat, &ro, &err) < 0 ||
+	    open_cluster(c, &err) < 0 ||
+	    apply_diff(c->kube, &r, &ao, &c->site, &out, &changed, &err) < 0) {
+		fwrite(out.buf, 1, out.len, stdout);
+		s7_error_print(&err, stderr);
+		code = exit_code(&err);
+		goto done;
+	}
+	fwrite(out.buf, 1, out.len, stdout);
+	if (changed)
+		fprintf(stderr, "sector7: %zu object%s would change\n", changed,
+		    changed == 1 ? "" : "s");
+	code = changed ? 1 : 0;
+done:
+	strbuf_release(&out);
+	rendered_release(&r);
+	catalog_release(&cat);
+	return code;
+}
