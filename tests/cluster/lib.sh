@@ -6,7 +6,7 @@
 is_ours() { # is_ours DIR PID
   local dir=$1 pid=$2
   [ -n "$pid" ] && [ -r "/proc/$pid/cmdline" ] || return 1
-  tr '\0' '\n' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$dir/"
+  { tr '\0' '\n' <"/proc/$pid/cmdline"; } 2>/dev/null | grep -qF -- "$dir/"
 }
 
 pid_of() { # pid_of DIR NAME -> prints PID if that component runs
@@ -284,4 +284,26 @@ node_ready() { # node_ready NAME (uses KUBECTL array): Ready and no taints left
   local out
   out=$("${KUBECTL[@]}" get node "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status}/{.spec.taints}' 2>/dev/null) || return 1
   [ "$out" = "True/" ]
+}
+
+# yaml_docs KIND-REGEX [--not] FILE...: print the YAML documents of FILEs whose
+# top-level kind matches (or, with --not, does not match) KIND-REGEX.
+yaml_docs() {
+  local kind=$1 neg=0; shift
+  [ "${1:-}" = --not ] && { neg=1; shift; }
+  python3 - "$kind" "$neg" "$@" <<'PY'
+import re, sys
+kind, neg, files = sys.argv[1], sys.argv[2] == "1", sys.argv[3:]
+for f in files:
+    for doc in re.split(r'(?m)^---\s*$', open(f).read()):
+        m = re.search(r'(?m)^kind:\s*(\S+)\s*$', doc)
+        if not m:
+            continue
+        if bool(re.fullmatch(kind, m.group(1))) != neg:
+            print('---'); print(doc.strip('\n'))
+PY
+}
+
+upstream_dir() { # where the upstream reference manifests are
+  echo "${SECTOR7_UPSTREAM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/upstream}"
 }

@@ -16,7 +16,8 @@ HERE=$(cd "$(dirname "$0")" && pwd)
 DIR=${1:?usage: smoke.sh DIR [workloads] [crds] [addons]}; shift
 DIR=$(cd "$DIR" && pwd)
 WHAT=${*:-workloads crds}
-UPSTREAM=${SECTOR7_UPSTREAM:-$(cd "$HERE/../../.." && pwd)/shared/upstream}
+. "$HERE/lib.sh"
+UPSTREAM=$(upstream_dir)
 BIN=$("$HERE/build.sh") || exit 1
 export KUBECONFIG="$DIR/kubeconfig"
 [ -f "$KUBECONFIG" ] || { echo "smoke.sh: no cluster in $DIR (run up.sh first)" >&2; exit 1; }
@@ -127,15 +128,7 @@ crds() {
   for set in cert-manager metallb longhorn cloudnative-pg kube-prometheus-stack velero gateway-api traefik helm-controller; do
     files=$(find "$UPSTREAM/$set" -name '*.yaml' -o -name '*.yml' | sort)
     # keep only the CustomResourceDefinition documents of each file
-    for f in $files; do
-      python3 - "$f" <<'PY'
-import re, sys
-text = open(sys.argv[1]).read()
-for doc in re.split(r'(?m)^---\s*$', text):
-    if re.search(r'(?m)^kind:\s*CustomResourceDefinition\s*$', doc):
-        print('---'); print(doc.strip('\n'))
-PY
-    done >"$tmp/$set.yaml"
+    yaml_docs CustomResourceDefinition $files >"$tmp/$set.yaml"
     local n; n=$(grep -c '^kind: CustomResourceDefinition' "$tmp/$set.yaml" || true)
     if [ "$n" = 0 ]; then echo "skip $set: no CRDs"; continue; fi
     check "$set: $n CRDs apply --server-side" K apply --server-side --force-conflicts -f "$tmp/$set.yaml"

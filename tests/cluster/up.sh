@@ -14,7 +14,7 @@
 #                pods=N, ip=A.B.C.D, label=K=V. Default:
 #                aurora:cp:cpu=8:memory=32Gi:gpu=1,optiplex:cpu=4:memory=16Gi
 # --addons LIST  comma-separated real add-on controllers to run out of cluster:
-#                metallb, cert-manager, local-path (built by addons/build.sh).
+#                metallb, cert-manager, local-path (see addons/README.md).
 # --fresh        wipe DIR's cluster state first (etcd data, certificates).
 #
 # Starting a running cluster is a no-op. A start that fails stops whatever it
@@ -48,7 +48,9 @@ log() { echo "up.sh: $*" >&2; }
 
 node_manifests "$NODES" v0 >/dev/null || exit 2   # validate --nodes before anything starts
 case ",$ADDONS," in *[!a-z,-]*) echo "up.sh: bad --addons '$ADDONS'" >&2; exit 2 ;; esac
-if [ -n "$ADDONS" ] && [ ! -x "$HERE/addons/start.sh" ]; then echo "up.sh: no add-on support here" >&2; exit 2; fi
+for a in ${ADDONS//,/ }; do
+  case "$a" in metallb|cert-manager|local-path) ;; *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path)" >&2; exit 2 ;; esac
+done
 
 exec 9>"$DIR/.lock"
 flock -w 600 9 || { log "could not lock $DIR/.lock"; exit 1; }
@@ -182,7 +184,7 @@ wait_for "kube-scheduler /healthz" 60 scheduler curl -fsSk "https://127.0.0.1:$S
 # ---- kwok and the nodes -----------------------------------------------------------------
 # No --server-address/--node-port: kwok serves nothing. Pod IPs come from the
 # k3s default cluster CIDR.
-start kwok "$DIR" "$BIN/kwok" --kubeconfig="$K" --config="$BIN/kwok-stages.yaml" \
+start kwok "$DIR" "$BIN/kwok" --kubeconfig="$K" --config="$BIN/kwok-stages.yaml" --config="$HERE/kwok-extra-stages.yaml" \
   --manage-all-nodes=false --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
   --cidr=10.42.0.0/16 --node-lease-duration-seconds=40
 KUBECTL=("$BIN/kubectl" --kubeconfig="$K")
@@ -198,7 +200,8 @@ wait_for "default ServiceAccount" 60 kcm "${KUBECTL[@]}" get serviceaccount defa
 
 # ---- add-ons ------------------------------------------------------------------------------
 if [ -n "$ADDONS" ]; then
-  "$HERE/addons/start.sh" "$DIR" "$ADDONS"
+  . "$HERE/addons/addons.sh"
+  start_addons "$DIR" "$ADDONS"
 fi
 
 # ---- done -------------------------------------------------------------------------------------
