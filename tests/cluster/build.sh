@@ -7,7 +7,7 @@
 # written last) nothing is built. The directory is printed on stdout; all
 # progress goes to stderr.
 #
-#   SECTOR7_CLUSTER_BIN  output directory (default ~/.cache/sector7/cluster-bin/<hash>)
+#   SECTOR7_CLUSTER_BIN  output directory (default ${XDG_CACHE_HOME:-~/.cache}/sector7/cluster-bin/<hash>)
 #   GO                   go command (default: go on PATH, else /usr/local/go/bin/go)
 #   SECTOR7_BUILD_TIME=1 run each go build under /usr/bin/time -v (figures on stderr)
 set -euo pipefail
@@ -23,7 +23,7 @@ fi
 
 PINS=(k8s/go.mod k8s/go.sum k8s/tools.go kwok/go.mod kwok/go.sum kwok/tools.go)
 HASH=$( { echo "recipe $RECIPE"; for f in "${PINS[@]}"; do echo "== $f"; cat "$HERE/$f"; done; } | sha256sum | cut -c1-16)
-OUT=${SECTOR7_CLUSTER_BIN:-$HOME/.cache/sector7/cluster-bin/$HASH}
+OUT=${SECTOR7_CLUSTER_BIN:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sector7/cluster-bin/$HASH}
 STAMP="$OUT/.complete"
 BINS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kwok-stages.yaml)
 

@@ -75,7 +75,8 @@ if [ "$FRESH" = 1 ]; then
 fi
 mkdir -p "$DIR/logs" "$DIR/run" "$DIR/pki" "$DIR/etcd"
 chmod 700 "$DIR/pki" "$DIR/etcd"
-rm -f "$DIR"/run/*.pid "$DIR/run/components"
+rm -f "$DIR"/run/*.pid "$DIR/run/components" "$DIR"/run/*.waiting
+for f in "$DIR"/logs/*.log; do [ -f "$f" ] && mv -f "$f" "$f.prev"; done   # one start per log
 
 T0=$(date +%s.%N)
 OK=0

@@ -13,7 +13,7 @@ RECIPE=1
 if [ -z "${GO:-}" ]; then
   if command -v go >/dev/null 2>&1; then GO=$(command -v go); else GO=/usr/local/go/bin/go; fi
 fi
-ROOT=${SECTOR7_ADDONS_BIN:-$HOME/.cache/sector7/addons-bin}
+ROOT=${SECTOR7_ADDONS_BIN:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sector7/addons-bin}
 export GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0
 
 for a in ${*:-metallb local-path cert-manager}; do
