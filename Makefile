@@ -1,8 +1,10 @@
 # sector7 build.  GNU Make; `make help` lists the targets.
 #
-#   make            build build/sector7
-#   make demo       install what is missing, then check and render the built-in site
-#   make test       install what is missing, then run every test, also under ASan+UBSan
+#   make              build build/sector7
+#   make demo         install what is missing, start the simulated cluster, apply the built-in site
+#   make test         install what is missing, then run every test, also under ASan+UBSan
+#   make cluster-up   start the simulated cluster in .cluster (KUBECONFIG=.cluster/kubeconfig)
+#   make cluster-down stop it
 
 CC       ?= cc
 OPT      ?= -O2
@@ -25,7 +27,7 @@ UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
-        bench clean help docs docs-check cluster-up cluster-down
+        bench clean help docs docs-check cluster-up cluster-down integration
 
 all: $(BUILD)/sector7
 
@@ -86,12 +88,24 @@ golden: $(BUILD)/sector7
 cli: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 tests/cli/run.sh
 
+# Against the simulated cluster (built on first use, see tests/cluster).
+integration: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
+
+CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s
+
+cluster-up:
+	@tests/cluster/up.sh .cluster --addons $(CLUSTER_ADDONS)
+
+cluster-down:
+	@tests/cluster/down.sh .cluster
+
 fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	@for t in $^; do n=$$(basename $$t); echo "fuzz corpus: $$n"; \
 	  $$t fuzz/corpus/$$n || exit 1; done
 
 # Everything with the current build settings.
-check-all: unit golden cli fuzz-replay docs-check
+check-all: unit golden cli fuzz-replay docs-check integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

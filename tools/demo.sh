@@ -1,8 +1,11 @@
 #!/bin/sh
-# The main job on the built-in site: validate it, render the whole stack,
-# and print a readable summary.  Upstream manifests come from the local
-# cache only ($SECTOR7_UPSTREAM; default: the pinned copies in
-# /work/shared/upstream on this machine); nothing is downloaded.
+# The main job on the built-in site: validate it, render it, bring up the
+# simulated cluster (tests/cluster: a real Kubernetes control plane on
+# loopback with simulated nodes), roll the site out with sector7 apply, and
+# end with sector7 status.  Upstream manifests come from the local cache
+# only ($SECTOR7_UPSTREAM; default: the pinned copies in
+# /work/shared/upstream); nothing is downloaded but Go modules for the
+# cluster's first build.
 set -eu
 S7=${1:-build/sector7}
 export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
@@ -14,14 +17,18 @@ echo
 echo "== sector7 render -o $OUT"
 "$S7" render -o "$OUT"
 echo
-echo "== sector7 dns"
-"$S7" dns
+echo "== the simulated cluster (first start builds it: about 6 min, then 11 for the add-ons)"
+tests/cluster/up.sh .cluster --addons metallb,cert-manager,local-path,k3s
+export KUBECONFIG="$PWD/.cluster/kubeconfig"
 echo
-echo "== what was written"
-for d in manifests host dns firewall; do
-	printf '  %-10s %s files\n' "$d/" "$(find "$OUT/$d" -type f | wc -l)"
-done
-echo "  SOURCES    sha256 and origin of every file"
+echo "== sector7 apply"
+"$S7" apply
 echo
-echo "Next: read $OUT/host/k3s/*.yaml (k3s flags), $OUT/firewall/port-forwards.txt,"
-echo "and review $OUT/manifests before applying."
+echo "== sector7 apply again (nothing changed)"
+"$S7" apply
+echo
+echo "== sector7 status"
+"$S7" status
+echo
+echo "The cluster keeps running: KUBECONFIG=$KUBECONFIG; kubectl is $(tests/cluster/build.sh)/kubectl"
+echo "Stop it with: make cluster-down"

@@ -23,7 +23,7 @@ static const char *const upstream_keys[] = {
 	"url", "sha256", "file", "when", NULL,
 };
 static const char *const gate_keys[] = {
-	"type", "kind", "name", "namespace", "when", NULL,
+	"type", "kind", "name", "namespace", "when", "address", NULL,
 };
 static const char *const gate_types[] = {
 	"established", "loadbalancer", "endpoints", "certificate", "job",
@@ -215,6 +215,7 @@ load_gates(struct arena *a, struct component *c, const struct ynode *y,
 			return -1;
 		gt->namespace = ynode_get_str(g, "namespace");
 		gt->when = ynode_get_str(g, "when");
+		gt->address = ynode_get_str(g, "address");
 		gt->at = g;
 		for (t = gate_types; *t; t++)
 			if (strcmp(*t, gt->type) == 0)

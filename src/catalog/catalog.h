@@ -30,6 +30,7 @@ struct gate {
 	const char *type;	/* established, loadbalancer, endpoints, ... */
 	const char *kind, *name, *namespace;
 	const char *when;	/* expression, NULL: always */
+	const char *address;	/* loadbalancer: expression of the address */
 	const struct ynode *at;
 };
 

@@ -170,6 +170,7 @@ on_write(char *data, size_t size, size_t n, void *arg)
 	r->client->st.bytes_in += len;
 	if (r->on_chunk && r->status >= 200 && r->status < 300) {
 		r->client->progressed = 1;
+		r->client->st.last_response_ms = http_now_ms();
 		return r->on_chunk(r, data, len) == 0 ? len : 0;
 	}
 	if (strbuf_add(&r->body_out, data, len) < 0)
@@ -365,6 +366,8 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 	c->st.connections += (unsigned long)conns;
 	curl_multi_remove_handle(c->multi, e);
 	c->running--;
+	if (r->status > 0)
+		c->st.last_response_ms = http_now_ms();
 	if (code != CURLE_OK) {
 		if (code == CURLE_WRITE_ERROR && r->on_chunk) {
 			/* the stream's consumer stopped it */
@@ -374,6 +377,9 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 			if (r->errmsg[0] == '\0')
 				snprintf(r->errmsg, sizeof(r->errmsg), "%s",
 				    curl_easy_strerror(code));
+			c->st.last_failure_ms = http_now_ms();
+			snprintf(c->st.last_failure, sizeof(c->st.last_failure),
+			    "%s", r->errmsg);
 		}
 	}
 	if (http_retryable(r) && r->attempts < r->max_attempts) {

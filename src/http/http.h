@@ -78,6 +78,9 @@ struct http_req {
 };
 
 struct http_stats {
+	long long last_response_ms;	/* when an HTTP answer last came */
+	long long last_failure_ms;	/* when a request last got none */
+	char last_failure[256];		/* and why */
 	unsigned long requests;		/* sent, retries included */
 	unsigned long retries;
 	unsigned long connections;	/* opened */

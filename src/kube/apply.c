@@ -61,6 +61,7 @@ struct engine {
 	size_t wave, nwaves;
 	double started;
 	int refreshed;		/* discovery reloaded since the last step */
+	long long since_ms;	/* when the run started */
 };
 
 static double
@@ -290,12 +291,35 @@ tick(struct engine *e, int final)
 		e->o->progress(e->o->progress_arg, &e->prog);
 }
 
+#define LOST_AFTER_MS 15000
+
 /* Pumps HTTP for up to ms, resuming watches that need it. */
 static void
 pump(struct engine *e, long ms)
 {
 	watchset_start(&e->ws);
 	http_run(e->k->http, ms);
+}
+
+/*
+ * Whether the API server has stopped answering: requests fail and none
+ * has been answered for a while.  Waiting longer would only hide it.
+ */
+static int
+lost(struct engine *e, struct s7_error *err)
+{
+	struct http_stats st;
+	long long now = http_now_ms();
+
+	http_client_stats(e->k->http, &st);
+	if (st.last_failure_ms > st.last_response_ms &&
+	    now - st.last_response_ms > LOST_AFTER_MS &&
+	    now - e->since_ms > LOST_AFTER_MS)
+		return s7_error_class(err, S7_ECLUSTER,
+		    "lost the API server %s: %s (no answer for %llds)",
+		    e->k->kc.server, st.last_failure,
+		    (now - st.last_response_ms) / 1000);
+	return 0;
 }
 
 static int
@@ -307,6 +331,8 @@ wait_listed(struct engine *e, struct s7_error *err)
 	while (!watchset_listed(&e->ws)) {
 		size_t i;
 
+		if (lost(e, err) < 0)
+			return -1;
 		if (http_now_ms() > until) {
 			for (i = 0; i < e->ws.n; i++)
 				if (!e->ws.w[i]->listed && e->ws.w[i]->error[0])
@@ -457,8 +483,27 @@ gate_status(struct engine *e, const struct gate_state *g, char *why,
 		return s;
 	}
 	{
-		enum kstatus s = kstatus_eval(watchset_get(&e->ws, g->res,
-		    g->g->namespace, g->g->name), why, size);
+		const struct ynode *obj = watchset_get(&e->ws, g->res,
+		    g->g->namespace, g->g->name);
+		enum kstatus s = kstatus_eval(obj, why, size);
+		const struct ynode *want;
+		struct s7_error aerr;
+
+		if (s == KS_CURRENT && g->g->address &&
+		    tmpl_eval(&e->arena, g->g->address, e->r->ctx, &want,
+		    &aerr) == 0 && want && want->kind == Y_SCALAR) {
+			const struct ynode *ing = ynode_path(obj,
+			    "status.loadBalancer.ingress");
+			const char *got = ing && ing->kind == Y_SEQ && ing->n ?
+			    ynode_get_str(ing->v[0], "ip") : NULL;
+
+			if (got == NULL || strcmp(got, want->str) != 0) {
+				s = KS_IN_PROGRESS;
+				snprintf(why, size,
+				    "load balancer address %s, but %s was asked for",
+				    got ? got : "none", want->str);
+			}
+		}
 
 		if (s != KS_CURRENT) {
 			char tmp[256];
@@ -473,12 +518,14 @@ gate_status(struct engine *e, const struct gate_state *g, char *why,
 }
 
 /*
- * Waits until every member in ms and every gate in gs is ready, or the
- * deadline passes.  Component states are updated as things become ready.
+ * Waits until every member in ms and every gate in gs is ready (0), the
+ * deadline passes (-1), or the API server is lost (-2, err set).
+ * Component states are updated as things become ready.
  */
 static int
 wait_ready(struct engine *e, struct member **ms, size_t n,
-    struct gate_state *gs, size_t ng, long long deadline, int final)
+    struct gate_state *gs, size_t ng, long long deadline, int final,
+    struct s7_error *err)
 {
 	size_t i;
 
@@ -521,6 +568,8 @@ wait_ready(struct engine *e, struct member **ms, size_t n,
 			return 0;
 		if (http_now_ms() > deadline)
 			return -1;
+		if (lost(e, err) < 0)
+			return -2;
 		e->ws.changed = 0;
 		pump(e, TICK_MS);
 		tick(e, 0);
@@ -658,6 +707,52 @@ resolve(struct engine *e, struct member *m, struct s7_error *err)
 	return 0;
 }
 
+#define NUDGE_AFTER_MS 10000
+
+/*
+ * A CRD whose API server restarted while it was being installed can stay
+ * "Installing" for good: Kubernetes only re-checks it on a change.  Such a
+ * CRD is touched once (an annotation of its own field manager) to wake it.
+ */
+static int
+nudge(struct engine *e, struct member **ms, size_t n, struct s7_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		const struct ynode *live = watchset_get(&e->ws, ms[i]->res,
+		    ms[i]->ns, ms[i]->ro->name);
+		const struct ynode *c = ynode_path(live, "status.conditions");
+		size_t j;
+		char body[160];
+
+		if (strcmp(ms[i]->ro->kind, "CustomResourceDefinition") != 0)
+			continue;
+		for (j = 0; c && c->kind == Y_SEQ && j < c->n; j++) {
+			const char *t = ynode_get_str(c->v[j], "type");
+			const char *st = ynode_get_str(c->v[j], "status");
+			const char *rs = ynode_get_str(c->v[j], "reason");
+
+			if (!t || strcmp(t, "Established") || !st ||
+			    strcmp(st, "False") || !rs || strcmp(rs, "Installing"))
+				continue;
+			snprintf(body, sizeof(body),
+			    "{\"metadata\":{\"annotations\":{\"sector7.io/nudged\":\"%lld\"}}}",
+			    http_now_ms());
+			if (kube_call(e->k, "PATCH", arena_printf(&e->arena,
+			    "%s?fieldManager=sector7-nudge", kube_path(&e->arena,
+			    ms[i]->res, NULL, ms[i]->ro->name)),
+			    "application/merge-patch+json", body, strlen(body),
+			    &e->arena, NULL, NULL, "nudge", err) < 0)
+				return -1;
+			e->st->mutating++;
+			report(e, "%s: CustomResourceDefinition %s was stuck installing; touched it",
+			    e->r->comps[ms[i]->ro->comp].c->name, ms[i]->ro->name);
+		}
+	}
+	return 0;
+}
+
 static int
 run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 {
@@ -720,7 +815,17 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 			goto done;
 		if (step == STEP_FOUNDATION) {
 			/* CRDs must be Established before their kinds exist. */
-			if (wait_ready(e, ms, n, NULL, 0, deadline, 0) < 0) {
+			int w8 = wait_ready(e, ms, n, NULL, 0, http_now_ms() +
+			    NUDGE_AFTER_MS < deadline ? http_now_ms() +
+			    NUDGE_AFTER_MS : deadline, 0, err);
+
+			if (w8 == -1 && nudge(e, ms, n, err) < 0)
+				goto done;
+			if (w8 == -1)
+				w8 = wait_ready(e, ms, n, NULL, 0, deadline, 0, err);
+			if (w8 == -2)
+				goto done;
+			if (w8 < 0) {
 				explain_timeout(e, ms, n, NULL, 0);
 				s7_error_class(err, S7_ETIMEOUT,
 				    "wave %zu: CustomResourceDefinitions not established after %lds",
@@ -761,7 +866,12 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 						watchset_add(&e->ws, er,
 						    gs[i].g->namespace);
 				}
-				if (wait_ready(e, NULL, 0, gs, nw, deadline, 0) < 0) {
+				int w8 = wait_ready(e, NULL, 0, gs, nw, deadline, 0,
+				    err);
+
+				if (w8 == -2)
+					goto done;
+				if (w8 < 0) {
 					explain_timeout(e, NULL, 0, gs, nw);
 					s7_error_class(err, S7_ETIMEOUT,
 					    "wave %zu: webhooks not answering after %lds",
@@ -807,7 +917,12 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 		ms[i] = &all[i];
 	if (wait_listed(e, err) < 0)
 		goto done;
-	if (wait_ready(e, ms, nall, gs, ng, deadline, 1) < 0) {
+	switch (wait_ready(e, ms, nall, gs, ng, deadline, 1, err)) {
+	case 0:
+		break;
+	case -2:
+		goto done;
+	default:
 		explain_timeout(e, ms, nall, gs, ng);
 		s7_error_class(err, S7_ETIMEOUT,
 		    "wave %zu (%s): not ready after %lds", e->wave,
@@ -894,8 +1009,22 @@ cmp_str(const void *a, const void *b)
 	return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
+/* Sorts v and drops repeats; returns the new count. */
+static size_t
+uniq(const char **v, size_t n)
+{
+	size_t i, m = 0;
+
+	qsort(v, n, sizeof(*v), cmp_str);
+	for (i = 0; i < n; i++)
+		if (m == 0 || strcmp(v[i], v[m - 1]) != 0)
+			v[m++] = v[i];
+	return m;
+}
+
+/* skip: a value left out (the parent's own namespace), or NULL. */
 static const char *
-join_sorted(struct engine *e, const char **v, size_t n)
+join_sorted(struct engine *e, const char **v, size_t n, const char *skip)
 {
 	struct strbuf sb;
 	const char *out;
@@ -904,7 +1033,8 @@ join_sorted(struct engine *e, const char **v, size_t n)
 	qsort(v, n, sizeof(*v), cmp_str);
 	strbuf_init(&sb, STRBUF_LARGE);
 	for (i = 0; i < n; i++)
-		if (i == 0 || strcmp(v[i], v[i - 1]) != 0)
+		if ((i == 0 || strcmp(v[i], v[i - 1]) != 0) &&
+		    (skip == NULL || strcmp(v[i], skip) != 0))
 			strbuf_addf(&sb, "%s%s", sb.len ? "," : "", v[i]);
 	out = arena_strdup(&e->arena, sb.buf);
 	strbuf_release(&sb);
@@ -979,12 +1109,15 @@ write_parent(struct engine *e, const char *gks, const char *nss,
 /* Members that left the rendered set, found by the part-of label. */
 static int
 prune(struct engine *e, const char **gks, size_t ngk, const char **nss,
-    size_t nns, struct s7_error *err)
+    size_t nns, const char **kept_gk, const char **kept_ns, size_t *nkept,
+    size_t maxkept, struct s7_error *err)
 {
 	size_t gi, ni, i, j;
 	struct strbuf q;
 	int ret = 0;
 
+	ngk = uniq(gks, ngk);
+	nns = uniq(nss, nns);
 	strbuf_init(&q, 4096);
 	text_url_escape(&q, APPLYSET_PART_OF);
 	strbuf_addstr(&q, "%3D");
@@ -1010,6 +1143,7 @@ prune(struct engine *e, const char **gks, size_t ngk, const char **nss,
 			const char *ns = r->namespaced ? nss[ni] : NULL;
 			struct ynode *list;
 			const struct ynode *items;
+			long status = 0;
 
 			if (kube_call(e->k, "GET", arena_printf(&e->arena,
 			    "%s?labelSelector=%s", kube_path(&e->arena, r, ns, NULL),
@@ -1045,12 +1179,21 @@ prune(struct engine *e, const char **gks, size_t ngk, const char **nss,
 					report(e, "kept %s %s%s%s (data; --prune-data deletes it)",
 					    r->kind, ons ? ons : "", ons ? "/" : "",
 					    name);
+					/* Still a member: the parent keeps listing it. */
+					if (kept_gk && *nkept < maxkept) {
+						kept_gk[*nkept] = gks[gi];
+						kept_ns[*nkept] = ons ?
+						    arena_strdup(&e->arena, ons) : e->ns;
+						(*nkept)++;
+					}
 					continue;
 				}
 				if (kube_call(e->k, "DELETE", arena_printf(&e->arena,
 				    "%s?propagationPolicy=Background",
 				    kube_path(&e->arena, r, ons, name)), NULL, NULL,
-				    0, &e->arena, NULL, NULL, "prune", err) < 0) {
+				    0, &e->arena, NULL, &status, "prune", err) < 0) {
+					if (status == 404)
+						continue;	/* gone already */
 					ret = -1;
 					goto done;
 				}
@@ -1089,6 +1232,7 @@ apply_run(struct kube_client *k, struct rendered *r, const struct site *s,
 	arena_init(&e.arena);
 	watchset_init(&e.ws, k);
 	e.ns = s->name;
+	e.since_ms = http_now_ms();
 	applyset_id(e.ns, e.ns, e.id);
 	memset(&p, 0, sizeof(p));
 	if (o->prune && (o->phase || o->only)) {
@@ -1139,8 +1283,8 @@ apply_run(struct kube_client *k, struct rendered *r, const struct site *s,
 			    strcmp(r->objs[i].namespace, e.ns) != 0)
 				nss[nns_new++] = nss_new[b++] = r->objs[i].namespace;
 		}
-		if (write_parent(&e, join_sorted(&e, gks, ngk_new),
-		    join_sorted(&e, nss, nns_new), err) < 0) {
+		if (write_parent(&e, join_sorted(&e, gks, ngk_new, NULL),
+		    join_sorted(&e, nss, nns_new, e.ns), err) < 0) {
 			free(gks_new);
 			free(nss_new);
 			goto done;
@@ -1152,15 +1296,21 @@ apply_run(struct kube_client *k, struct rendered *r, const struct site *s,
 				goto done;
 			}
 		if (o->prune) {
+			size_t nkept = 0;
+
 			nss[nns_new++] = e.ns;
-			if (prune(&e, gks, ngk_new, nss, nns_new, err) < 0) {
+			if (prune(&e, gks, ngk_new, nss, nns_new, gks_new + a,
+			    nss_new + b, &nkept, maxv - (a > b ? a : b) - 1,
+			    err) < 0) {
 				free(gks_new);
 				free(nss_new);
 				goto done;
 			}
-			/* Pruned: the parent now lists exactly the new set. */
-			if (write_parent(&e, join_sorted(&e, gks_new, a),
-			    join_sorted(&e, nss_new, b), err) < 0) {
+			a += nkept;
+			b += nkept;
+			/* Pruned: the parent lists the new set and what was kept. */
+			if (write_parent(&e, join_sorted(&e, gks_new, a, NULL),
+			    join_sorted(&e, nss_new, b, e.ns), err) < 0) {
 				free(gks_new);
 				free(nss_new);
 				goto done;
@@ -1198,6 +1348,7 @@ apply_status(struct kube_client *k, struct rendered *r,
 	arena_init(&e.arena);
 	watchset_init(&e.ws, k);
 	e.ws.list_only = 1;
+	e.since_ms = http_now_ms();
 	if (kube_discover(k, 0, err) < 0)
 		goto done;
 	ms = xcalloc(r->nobjs + 1, sizeof(*ms));
@@ -1399,6 +1550,7 @@ apply_diff(struct kube_client *k, struct rendered *r,
 	watchset_init(&e.ws, k);
 	e.ws.list_only = 1;
 	e.ns = s->name;
+	e.since_ms = http_now_ms();
 	applyset_id(e.ns, e.ns, e.id);
 	*changed = 0;
 	if (plan_make(&p, r, o->phase, o->only, err) < 0 ||

@@ -80,8 +80,14 @@ chmod -R u+w "$TMP/bad-cache"
 echo "# changed" >>"$TMP/bad-cache/metallb/v0.16.1/metallb-native.yaml"
 expect 1 "$S7" render --upstream "$TMP/bad-cache" -o "$TMP/r0"
 contains "$TMP/err" "but the catalog pins bf25feebb7582ca7df845efd52ffbc2960d6cbf4cfc972f47fded9f788b67f0b"
-# Exit codes 4, 5 and 6 belong to commands that talk to a cluster; they are
-# tested with those commands.
+# Exit code 4 without a cluster: no kubeconfig, or one naming no context.
+expect 4 env KUBECONFIG="$TMP/none" HOME="$TMP" "$S7" status
+contains "$TMP/err" "no kubeconfig found"
+printf 'apiVersion: v1\nkind: Config\n' >"$TMP/empty.kc"
+expect 4 "$S7" status --kubeconfig "$TMP/empty.kc"
+contains "$TMP/err" "no current-context in"
+# 5 (readiness timeout) needs a cluster: tests/integration.  6 belongs to
+# verify, which is not built yet.
 
 # --- help on every command ---
 expect 0 "$S7" help

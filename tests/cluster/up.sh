@@ -14,7 +14,9 @@
 #                pods=N, ip=A.B.C.D, label=K=V. Default:
 #                aurora:cp:cpu=8:memory=32Gi:gpu=1,optiplex:cpu=4:memory=16Gi
 # --addons LIST  comma-separated real add-on controllers to run out of cluster:
-#                metallb, cert-manager, local-path (see addons/README.md).
+#                metallb, cert-manager, local-path (see addons/README.md),
+#                and k3s: what k3s installs itself, with a simulated
+#                helm-controller (sim/).
 # --fresh        wipe DIR's cluster state first (etcd data, certificates).
 #
 # Starting a running cluster is a no-op. A start that fails stops whatever it
@@ -47,9 +49,9 @@ mkdir -p "$DIR"; DIR=$(cd "$DIR" && pwd)
 log() { echo "up.sh: $*" >&2; }
 
 node_manifests "$NODES" v0 >/dev/null || exit 2   # validate --nodes before anything starts
-case ",$ADDONS," in *[!a-z,-]*) echo "up.sh: bad --addons '$ADDONS'" >&2; exit 2 ;; esac
+case ",$ADDONS," in *[!a-z0-9,-]*) echo "up.sh: bad --addons '$ADDONS'" >&2; exit 2 ;; esac
 for a in ${ADDONS//,/ }; do
-  case "$a" in metallb|cert-manager|local-path) ;; *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path)" >&2; exit 2 ;; esac
+  case "$a" in metallb|cert-manager|local-path|k3s) ;; *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path, k3s)" >&2; exit 2 ;; esac
 done
 
 exec 9>"$DIR/.lock"
@@ -110,6 +112,12 @@ EOF
 # ---- certificates ---------------------------------------------------------------
 P="$DIR/pki"
 gen_pki "$P"
+# A static bearer token (user "tester" in system:masters), for the tests of
+# token, token-file and exec-plugin credentials.
+if [ ! -s "$P/token" ]; then
+  (umask 077; openssl rand -hex 32 >"$P/token")
+  (umask 077; printf '%s,tester,tester,system:masters\n' "$(cat "$P/token")" >"$P/tokens.csv")
+fi
 write_kubeconfig "$P/admin.kubeconfig" "https://127.0.0.1:$APISERVER_PORT" "$P"
 
 # Everything the apiserver would send towards the cluster (webhooks, aggregated
@@ -149,7 +157,7 @@ start apiserver "$DIR" "$BIN/kube-apiserver" \
   --endpoint-reconciler-type=none \
   --cert-dir="$DIR/run/apiserver-certs" \
   --tls-cert-file="$P/apiserver.crt" --tls-private-key-file="$P/apiserver.key" \
-  --client-ca-file="$P/ca.crt" \
+  --client-ca-file="$P/ca.crt" --token-auth-file="$P/tokens.csv" \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$P/sa.pub" --service-account-signing-key-file="$P/sa.key" \
   --service-cluster-ip-range=10.43.0.0/16 \

@@ -17,7 +17,8 @@ start_addons() { # start_addons DIR LIST
   local -a kubectl=("$BIN/kubectl" --kubeconfig="$kc")
   local apply=("${kubectl[@]}" apply --server-side --force-conflicts --field-manager=sector7-sim -f -)
   for a in ${list//,/ }; do
-    bin=$("$HERE/addons/build.sh" "$a")
+    bin=""
+    [ "$a" = k3s ] || bin=$("$HERE/addons/build.sh" "$a")
     # (DIR is passed as "$dir/" so that the supervisor's command line names it)
     case "$a" in
       metallb)
@@ -37,7 +38,22 @@ start_addons() { # start_addons DIR LIST
         echo "ADDON_LOCAL_PATH_HEALTH_PORT=${PORTS[0]}" >>"$dir/ports.env"
         wait_for "local-path-provisioner /health" 60 addon-local-path curl -fsS "http://127.0.0.1:${PORTS[0]}/health"
         ;;
-      *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path)" >&2; return 2 ;;
+      k3s)
+        # What k3s installs by itself (see sim/k3s-packaged.yaml), and a
+        # simulated helm-controller for the HelmChartConfig sector7 writes.
+        "${kubectl[@]}" apply --server-side --field-manager=sector7-sim \
+          -f "$up/helm-controller/v0.17.7/generated/helm.cattle.io_helmcharts.yaml" \
+          -f "$up/helm-controller/v0.17.7/generated/helm.cattle.io_helmchartconfigs.yaml" >/dev/null
+        "${kubectl[@]}" wait --for condition=established --timeout=60s \
+          crd/helmcharts.helm.cattle.io crd/helmchartconfigs.helm.cattle.io >/dev/null
+        "${apply[@]}" <"$HERE/sim/k3s-packaged.yaml" >/dev/null
+        local port
+        port=$(sed -n 's/^APISERVER_PORT=//p' "$dir/ports.env")
+        start addon-k3s "$dir" /usr/bin/python3 "$HERE/sim/helm-controller-sim.py" \
+          "https://127.0.0.1:$port" "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key"
+        bin="sim/helm-controller-sim.py"
+        ;;
+      *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path, k3s)" >&2; return 2 ;;
     esac
     echo "up.sh: add-on $a started ($bin)" >&2
   done

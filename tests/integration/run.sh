@@ -1,0 +1,229 @@
+#!/usr/bin/env bash
+# Integration tests against the simulated cluster (tests/cluster): a real
+# kube-apiserver, controller-manager and scheduler, kwok nodes, the real
+# MetalLB, cert-manager and local-path controllers, and k3s's packaged
+# components with a simulated helm-controller.
+#
+#   SECTOR7=build/sector7 tests/integration/run.sh
+#
+# The cluster lives in $ITEST_DIR (default build/itest-cluster) and is
+# stopped at the end, by PID, whatever happens.
+set -u
+S7=${SECTOR7:-build/sector7}
+S7=$(cd "$(dirname "$S7")" && pwd)/$(basename "$S7")
+HERE=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(cd "$HERE/../.." && pwd)
+export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
+CDIR=${ITEST_DIR:-$ROOT/build/itest-cluster}
+ADDONS=metallb,cert-manager,local-path,k3s
+TMP=$(mktemp -d)
+fails=0 runs=0
+
+cleanup() { "$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1; rm -rf "$TMP"; }
+trap cleanup EXIT
+fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
+expect() {	# expect CODE CMD...
+	local want=$1; shift
+	runs=$((runs + 1))
+	"$@" >"$TMP/out" 2>"$TMP/err"
+	local got=$?
+	[ "$got" = "$want" ] || { fail "exit $got, want $want: $*"; sed 's/^/    /' "$TMP/err" | tail -20 >&2; }
+}
+contains() { grep -qF -- "$2" "$1" || fail "'$2' not in $(basename "$1"): $(tail -c 600 "$1")"; }
+json() { python3 -c "import json,sys; d=json.load(open('$TMP/out')); print(d$1)"; }
+
+cd "$ROOT"
+BIN=$("$ROOT/tests/cluster/build.sh") || { echo "cannot build the cluster binaries" >&2; exit 1; }
+K="$BIN/kubectl"
+"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons "$ADDONS" >/dev/null 2>"$TMP/up.err" ||
+	{ cat "$TMP/up.err" >&2; exit 1; }
+export KUBECONFIG=$CDIR/kubeconfig
+P=$CDIR/pki
+
+echo "  integration: apply of the built-in site converges"
+expect 0 "$S7" apply
+contains "$TMP/out" "applied 112 of 112 objects"
+contains "$TMP/err" "metallb: ready"
+expect 0 "$S7" status
+for c in cert-manager longhorn metallb ingress nvidia; do
+	grep -qE "^$c +[0-9] +ready" "$TMP/out" || fail "status: $c not ready: $(cat "$TMP/out")"
+done
+[ "$("$K" -n kube-system get svc traefik -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" = 192.168.2.200 ] ||
+	fail "traefik did not get the ingress address 192.168.2.200 from MetalLB"
+# kubectl sees the same ApplySet
+[ "$("$K" -n sector7 get secret sector7 -o jsonpath='{.metadata.annotations.applyset\.kubernetes\.io/tooling}')" = sector7/v0.1.0 ] ||
+	fail "ApplySet parent tooling annotation"
+id=$("$K" -n sector7 get secret sector7 -o jsonpath='{.metadata.labels.applyset\.kubernetes\.io/id}')
+n=$("$K" get deploy -A -l "applyset.kubernetes.io/part-of=$id" -o name | wc -l)
+[ "$n" = 6 ] || fail "$n Deployments carry the part-of label, want 6"
+
+echo "  integration: re-apply is a no-op"
+expect 0 "$S7" apply --output json
+[ "$(json "['applied']")" = 0 ] || fail "re-apply applied objects"
+[ "$(json "['mutating_requests']")" = 1 ] || fail "re-apply sent $(json "['mutating_requests']") mutating requests, want 1 (the ApplySet parent)"
+expect 0 "$S7" apply
+contains "$TMP/out" "no changes"
+expect 0 "$S7" diff
+[ -s "$TMP/out" ] && fail "diff of an unchanged site printed: $(head -5 "$TMP/out")"
+
+echo "  integration: a changed site gives exactly the expected diff and apply"
+sed -e 's/pool: 192.168.2.200-192.168.2.220/pool: 192.168.2.200-192.168.2.230/' \
+    -e 's/replicas: 2}/replicas: 1}/' examples/sector7.yaml >"$TMP/changed.yaml"
+expect 1 "$S7" diff -f "$TMP/changed.yaml"
+grep '^+++ ' "$TMP/out" | sort >"$TMP/changed-objects"
+printf '%s\n' "+++ sector7/ConfigMap longhorn-system/longhorn-default-setting" \
+    "+++ sector7/ConfigMap longhorn-system/longhorn-storageclass" \
+    "+++ sector7/IPAddressPool metallb-system/sector7-pool" | sort >"$TMP/want-objects"
+diff -u "$TMP/want-objects" "$TMP/changed-objects" || fail "diff named other objects"
+contains "$TMP/out" '+  - 192.168.2.200-192.168.2.230'
+contains "$TMP/out" '-      numberOfReplicas: "2"'
+contains "$TMP/out" '+      numberOfReplicas: "1"'
+expect 0 "$S7" apply -f "$TMP/changed.yaml" --output json
+[ "$(json "['applied']")" = 3 ] || fail "changed site applied $(json "['applied']") objects, want 3"
+expect 0 "$S7" diff -f "$TMP/changed.yaml"
+
+echo "  integration: a field changed by hand is put back"
+"$K" -n metallb-system set image deploy/controller controller=example.invalid/x:1 >/dev/null
+expect 1 "$S7" diff -f "$TMP/changed.yaml"
+contains "$TMP/out" '+        image: quay.io/metallb/controller:v0.16.1'
+expect 0 "$S7" apply -f "$TMP/changed.yaml" -v
+contains "$TMP/err" "metallb: changed Deployment metallb-system/controller"
+
+echo "  integration: prune removes what left the set and keeps data"
+# A volume that was part of the set earlier (its kind listed by the parent,
+# as an earlier apply would have left it): prune must keep it.
+gks=$("$K" -n sector7 get secret sector7 -o jsonpath='{.metadata.annotations.applyset\.kubernetes\.io/contains-group-kinds}')
+"$K" -n sector7 annotate --overwrite secret sector7 \
+	"applyset.kubernetes.io/contains-group-kinds=$gks,PersistentVolumeClaim" >/dev/null
+"$K" -n longhorn-system apply --server-side -f - >/dev/null <<YAML
+apiVersion: v1
+kind: PersistentVolumeClaim
+metadata:
+  name: former-data
+  namespace: longhorn-system
+  labels: {applyset.kubernetes.io/part-of: $id}
+spec:
+  accessModes: [ReadWriteOnce]
+  storageClassName: local-path
+  resources: {requests: {storage: 1Gi}}
+YAML
+sed -e 's/role: server, gpus: 1}/role: server}/' "$TMP/changed.yaml" >"$TMP/nogpu.yaml"
+expect 0 "$S7" apply -f "$TMP/nogpu.yaml" --prune
+contains "$TMP/err" "pruned DaemonSet kube-system/nvidia-device-plugin-daemonset"
+contains "$TMP/err" "kept PersistentVolumeClaim longhorn-system/former-data"
+"$K" -n kube-system get ds nvidia-device-plugin-daemonset >/dev/null 2>&1 &&
+	fail "the device plugin survived prune"
+"$K" -n longhorn-system get pvc former-data >/dev/null 2>&1 || fail "prune deleted a PVC"
+expect 0 "$S7" apply -f "$TMP/nogpu.yaml" --prune --prune-data
+contains "$TMP/err" "pruned PersistentVolumeClaim longhorn-system/former-data"
+expect 2 "$S7" apply --prune --only metallb
+contains "$TMP/err" "--prune needs the whole stack"
+
+echo "  integration: kubeconfig variants"
+server=$(sed -n 's/^ *server: //p' "$P/admin.kubeconfig" | head -1)
+kc() {	# kc FILE USER-YAML [CLUSTER-EXTRA]
+	cat >"$1" <<KC
+apiVersion: v1
+kind: Config
+clusters:
+- name: sim
+  cluster:
+    server: $server
+${3:-    certificate-authority: $P/ca.crt}
+users:
+- name: u
+  user:
+$2
+contexts:
+- name: sim
+  context: {cluster: sim, user: u}
+current-context: sim
+KC
+}
+kc "$TMP/files.kc" "    client-certificate: $P/admin.crt
+    client-key: $P/admin.key"
+expect 0 "$S7" status --kubeconfig "$TMP/files.kc"
+kc "$TMP/token.kc" "    token: $(cat "$P/token")"
+expect 0 "$S7" status --kubeconfig "$TMP/token.kc"
+kc "$TMP/tokenfile.kc" "    tokenFile: $P/token"
+expect 0 "$S7" status --kubeconfig "$TMP/tokenfile.kc"
+cat >"$TMP/exec-plugin" <<SH
+#!/bin/sh
+# An exec credential plugin: prints an ExecCredential with the token.
+[ -n "\$KUBERNETES_EXEC_INFO" ] || exit 3
+printf '{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"%s"}}\n' "\$(cat $P/token)"
+SH
+chmod +x "$TMP/exec-plugin"
+kc "$TMP/exec.kc" "    exec:
+      apiVersion: client.authentication.k8s.io/v1
+      command: $TMP/exec-plugin
+      interactiveMode: Never"
+expect 0 "$S7" status --kubeconfig "$TMP/exec.kc"
+kc "$TMP/badtoken.kc" "    token: not-the-token"
+expect 4 "$S7" status --kubeconfig "$TMP/badtoken.kc"
+contains "$TMP/err" "Unauthorized"
+# a CA that did not sign the server's certificate
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$TMP/other.key" -out "$TMP/other.crt" \
+	-subj /CN=other-ca -days 1 >/dev/null 2>&1
+kc "$TMP/wrongca.kc" "    token: $(cat "$P/token")" "    certificate-authority: $TMP/other.crt"
+expect 4 "$S7" status --kubeconfig "$TMP/wrongca.kc"
+contains "$TMP/err" "certificate"
+kc "$TMP/insecure.kc" "    token: $(cat "$P/token")" "    insecure-skip-tls-verify: true"
+expect 0 "$S7" status --kubeconfig "$TMP/insecure.kc"
+contains "$TMP/err" "insecure-skip-tls-verify: the server's identity is not checked"
+expect 4 "$S7" status --context nowhere
+contains "$TMP/err" "context 'nowhere' is not in"
+# KUBECONFIG lists are merged: the context in one file, the rest in another
+sed -n '/^contexts:/,$p' "$TMP/token.kc" >"$TMP/ctx-only.kc"
+sed '/^contexts:/,$d' "$TMP/token.kc" >"$TMP/rest.kc"
+expect 0 env KUBECONFIG="$TMP/ctx-only.kc:$TMP/rest.kc" "$S7" status
+kc "$TMP/nokey.kc" "    client-certificate: $P/admin.crt
+    client-key: $TMP/missing.key"
+expect 4 "$S7" status --kubeconfig "$TMP/nokey.kc"
+contains "$TMP/err" "users[u].client-key: cannot open"
+
+echo "  integration: readiness timeout names what is not ready (exit 5)"
+# Another Service holds 192.168.2.205; the site asks for it for the ingress.
+"$K" -n default apply --server-side -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Service
+metadata:
+  name: squatter
+  namespace: default
+  annotations: {metallb.io/loadBalancerIPs: 192.168.2.205}
+spec:
+  type: LoadBalancer
+  ports: [{port: 80}]
+YAML
+sed -e 's/ingress-ip: 192.168.2.200/ingress-ip: 192.168.2.205/' "$TMP/nogpu.yaml" >"$TMP/newip.yaml"
+expect 5 "$S7" apply -f "$TMP/newip.yaml" --timeout 5
+# MetalLB gives up .200 for the new request and cannot give .205.
+contains "$TMP/err" "ingress: Service kube-system/traefik: no load balancer address yet, asked for 192.168.2.205"
+contains "$TMP/err" "not ready after 5s"
+"$K" -n default delete svc squatter >/dev/null
+expect 0 "$S7" apply -f "$TMP/newip.yaml" --timeout 60
+
+echo "  integration: the API server stopped mid-apply"
+"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1
+"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons "$ADDONS" >/dev/null 2>&1 || fail "fresh cluster"
+"$S7" apply >"$TMP/out" 2>"$TMP/err" &
+apply_pid=$!
+for _ in $(seq 200); do
+	"$K" get ns cert-manager >/dev/null 2>&1 && break
+	sleep 0.05
+done
+kill "$(cat "$CDIR/run/apiserver.pid")"
+wait "$apply_pid"
+code=$?
+runs=$((runs + 1))
+[ "$code" = 4 ] || { fail "apply with its API server gone exited $code, want 4"; tail -5 "$TMP/err" >&2; }
+grep -qE "lost the API server|Couldn't connect|Connection refused" "$TMP/err" ||
+	fail "no clear error: $(tail -3 "$TMP/err")"
+"$ROOT/tests/cluster/up.sh" "$CDIR" --addons "$ADDONS" >/dev/null 2>&1 || fail "restart"
+expect 0 "$S7" apply --timeout 120
+expect 0 "$S7" status
+grep -qE " (progressing|failed|absent) " "$TMP/out" && fail "not all ready after the second apply: $(cat "$TMP/out")"
+
+echo "  integration: $runs runs, $fails failed"
+[ "$fails" = 0 ]
