@@ -48,8 +48,10 @@ for i in $(seq "$RUNS"); do
 	peak=0; req=0
 	kc() {	# kubectl with request logging; keeps the peak RSS and counts requests
 		/usr/bin/time -f '%M' -o "$TMP/m" "$K" -v=6 "$@" >/dev/null 2>"$TMP/log" || true
-		m=$(tail -1 "$TMP/m"); [ "$m" -gt "$peak" ] && peak=$m
-		req=$((req + $(grep -cE '"(GET|POST|PUT|PATCH|DELETE)" |(GET|POST|PUT|PATCH|DELETE) https://' "$TMP/log")))
+		m=$(tail -1 "$TMP/m")
+		if [ "$m" -gt "$peak" ]; then peak=$m; fi
+		n=$(grep -cE '"(GET|POST|PUT|PATCH|DELETE)" |(GET|POST|PUT|PATCH|DELETE) https://' "$TMP/log" || true)
+		req=$((req + n))
 	}
 	kc apply --server-side --force-conflicts -R -f "$TMP/r/manifests"
 	kc wait --for condition=established crd --all --timeout=300s

@@ -26,13 +26,17 @@ measure() {
 	local name=$1; shift
 	: >"$TMP/t" ; : >"$TMP/m"
 	for _ in $(seq "$RUNS"); do
-		/usr/bin/time -f '%e %M' -o "$TMP/one" "$@" >/dev/null 2>"$TMP/err" ||
+		local start end
+		start=$(date +%s%N)
+		/usr/bin/time -f '%M' -o "$TMP/one" "$@" >/dev/null 2>"$TMP/err" ||
 			{ cat "$TMP/err" >&2; exit 1; }
-		awk '{print $1}' "$TMP/one" >>"$TMP/t"
-		awk '{print $2}' "$TMP/one" >>"$TMP/m"
+		end=$(date +%s%N)
+		# wall time in ms from the clock (time(1) only has 10 ms steps)
+		echo $(( (end - start) / 1000000 )) >>"$TMP/t"
+		tail -1 "$TMP/one" >>"$TMP/m"
 	done
 	t=$(median <"$TMP/t"); m=$(median <"$TMP/m")
-	printf '%-44s %8.3f s %9d KiB\n' "$name" "$t" "$m"
+	printf '%-44s %8.0f ms %9d KiB\n' "$name" "$t" "$m"
 	echo "$t $m" >"$TMP/result-$name"
 }
 
