@@ -128,7 +128,6 @@ cmd_apply(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct catalog cat;
 	struct rendered r;
-	struct render_opts ro;
 	struct apply_opts ao;
 	struct apply_stats st;
 	struct s7_error err;
@@ -145,8 +144,6 @@ cmd_apply(struct cmd_ctx *c, int npos, char **pos)
 	apply_stats_init(&st);
 	memset(&pr, 0, sizeof(pr));
 	pr.tty = isatty(2);
-	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
-	ro.version = SECTOR7_VERSION;
 	memset(&ao, 0, sizeof(ao));
 	ao.phase = (int)phase_opt;
 	ao.only = only_opt;
@@ -162,9 +159,7 @@ cmd_apply(struct cmd_ctx *c, int npos, char **pos)
 		code = EXIT_USAGE;
 		goto done;
 	}
-	if (catalog_load(&cat, &err) < 0 ||
-	    render_stack(&r, &c->site, &cat, &ro, &err) < 0 ||
-	    open_cluster(c, &err) < 0 ||
+	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0 ||
 	    apply_run(c->kube, &r, &c->site, &ao, &st, &err) < 0) {
 		if (st.report.len)
 			fputs(st.report.buf, stderr);

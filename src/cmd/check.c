@@ -6,16 +6,13 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "../json/json.h"
 #include "../util/banned.h"
 
 static int
-print_json(struct cmd_ctx *c)
+findings_json(struct cmd_ctx *c)
 {
 	struct arena a;
 	struct ynode *root, *list;
-	struct strbuf sb;
-	struct s7_error err;
 	size_t i;
 	int ret;
 
@@ -47,14 +44,7 @@ print_json(struct cmd_ctx *c)
 		ynode_push(&a, list, m);
 	}
 	ynode_map_set(&a, root, "findings", list);
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	ret = json_emit(&sb, root, JSON_PRETTY, &err);
-	if (ret == 0)
-		fwrite(sb.buf, 1, sb.len, stdout);
-	else
-		s7_error_print(&err, stderr);
-	strbuf_release(&sb);
+	ret = print_json(root);
 	arena_release(&a);
 	return ret;
 }
@@ -68,7 +58,7 @@ cmd_check(struct cmd_ctx *c, int npos, char **pos)
 	(void)npos;
 	(void)pos;
 	if (is_json(c)) {
-		if (print_json(c) < 0)
+		if (findings_json(c) < 0)
 			return EXIT_FAILED;
 	} else {
 		for (i = 0; i < f->n; i++)

@@ -12,6 +12,8 @@
 #include "../util/error.h"
 #include "../util/opt.h"
 #include "../kube/client.h"
+#include "../catalog/catalog.h"
+#include "../render/render.h"
 
 /* Exit codes (docs/exit-codes.md). */
 enum {
@@ -81,6 +83,11 @@ const char *builtin_site_text(size_t *len);
  * returns 1 when there are any.
  */
 int site_errors(struct cmd_ctx *c);
+/* Prints n as pretty JSON on stdout (errors to stderr); 0 or -1. */
+int print_json(const struct ynode *n);
+/* Loads the catalog and renders c->site with the global options. */
+int render_site(struct cmd_ctx *c, struct catalog *cat, struct rendered *r,
+    struct s7_error *err);
 /* Opens c->kube from the kubeconfig (warns when TLS is not verified). */
 int open_cluster(struct cmd_ctx *c, struct s7_error *err);
 

@@ -3,6 +3,8 @@
 
 #include "cmd.h"
 #include "../catalog/embedded.h"
+#include "../json/json.h"
+#include "../version.h"
 #include "../util/fs.h"
 #include "../util/strbuf.h"
 #include "../util/banned.h"
@@ -128,4 +130,35 @@ open_cluster(struct cmd_ctx *c, struct s7_error *err)
 		fprintf(stderr, "sector7: warning: %s: cluster '%s' has insecure-skip-tls-verify: the server's identity is not checked\n",
 		    c->kube->kc.file, c->kube->kc.cluster);
 	return 0;
+}
+
+int
+print_json(const struct ynode *n)
+{
+	struct strbuf sb;
+	struct s7_error err;
+	int ret;
+
+	strbuf_init(&sb, STRBUF_LARGE);
+	s7_error_clear(&err);
+	ret = json_emit(&sb, n, JSON_PRETTY, &err);
+	if (ret == 0)
+		fwrite(sb.buf, 1, sb.len, stdout);
+	else
+		s7_error_print(&err, stderr);
+	strbuf_release(&sb);
+	return ret;
+}
+
+int
+render_site(struct cmd_ctx *c, struct catalog *cat, struct rendered *r,
+    struct s7_error *err)
+{
+	struct render_opts ro;
+
+	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
+	ro.version = SECTOR7_VERSION;
+	if (catalog_load(cat, err) < 0)
+		return -1;
+	return render_stack(r, &c->site, cat, &ro, err);
 }

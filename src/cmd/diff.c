@@ -30,7 +30,6 @@ cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct catalog cat;
 	struct rendered r;
-	struct render_opts ro;
 	struct apply_opts ao;
 	struct s7_error err;
 	struct strbuf out;
@@ -45,15 +44,11 @@ cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 	catalog_init(&cat);
 	rendered_init(&r);
 	strbuf_init(&out, STRBUF_LARGE);
-	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
-	ro.version = SECTOR7_VERSION;
 	memset(&ao, 0, sizeof(ao));
 	ao.phase = (int)dphase;
 	ao.only = donly;
 	ao.version = SECTOR7_VERSION;
-	if (catalog_load(&cat, &err) < 0 ||
-	    render_stack(&r, &c->site, &cat, &ro, &err) < 0 ||
-	    open_cluster(c, &err) < 0 ||
+	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0 ||
 	    apply_diff(c->kube, &r, &ao, &c->site, &out, &changed, &err) < 0) {
 		fwrite(out.buf, 1, out.len, stdout);
 		s7_error_print(&err, stderr);

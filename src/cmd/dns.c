@@ -53,10 +53,8 @@ cmd_dns(struct cmd_ctx *c, int npos, char **pos)
 		    p.ninternal));
 		ynode_map_set(&a, root, "external", records(&a, p.external,
 		    p.nexternal));
-		if (json_emit(&sb, root, JSON_PRETTY, &err) < 0) {
-			s7_error_print(&err, stderr);
+		if (print_json(root) < 0)
 			code = EXIT_FAILED;
-		}
 		arena_release(&a);
 	} else {
 		dns_format_internal(&c->site, &p, &sb);

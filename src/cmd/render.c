@@ -8,7 +8,6 @@
 
 #include "cmd.h"
 #include "../catalog/catalog.h"
-#include "../json/json.h"
 #include "../render/render.h"
 #include "../version.h"
 #include "../util/banned.h"
@@ -59,8 +58,6 @@ summary_json(struct rendered *r, size_t nfiles)
 {
 	struct arena a;
 	struct ynode *root, *list;
-	struct strbuf sb;
-	struct s7_error err;
 	size_t i;
 	int ret;
 
@@ -80,14 +77,7 @@ summary_json(struct rendered *r, size_t nfiles)
 	ynode_map_set(&a, root, "directory", ynode_str(&a, out_dir));
 	ynode_map_set(&a, root, "files", ynode_int(&a, (long long)nfiles));
 	ynode_map_set(&a, root, "components", list);
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	ret = json_emit(&sb, root, JSON_PRETTY, &err);
-	if (ret == 0)
-		fwrite(sb.buf, 1, sb.len, stdout);
-	else
-		s7_error_print(&err, stderr);
-	strbuf_release(&sb);
+	ret = print_json(root);
 	arena_release(&a);
 	return ret;
 }
@@ -97,7 +87,6 @@ cmd_render(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct catalog cat;
 	struct rendered r;
-	struct render_opts o;
 	struct s7_error err;
 	struct strbuf sb;
 	size_t nfiles = 0;
@@ -111,10 +100,7 @@ cmd_render(struct cmd_ctx *c, int npos, char **pos)
 	catalog_init(&cat);
 	rendered_init(&r);
 	strbuf_init(&sb, STRBUF_LARGE);
-	o.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
-	o.version = SECTOR7_VERSION;
-	if (catalog_load(&cat, &err) < 0 ||
-	    render_stack(&r, &c->site, &cat, &o, &err) < 0) {
+	if (render_site(c, &cat, &r, &err) < 0) {
 		s7_error_print(&err, stderr);
 		code = exit_code(&err);
 		goto done;

@@ -9,7 +9,6 @@
 
 #include "cmd.h"
 #include "../catalog/catalog.h"
-#include "../json/json.h"
 #include "../kube/apply.h"
 #include "../render/render.h"
 #include "../util/xmalloc.h"
@@ -25,12 +24,10 @@ word(const struct comp_status *cs)
 }
 
 static int
-print_json(struct comp_status *cs, size_t n)
+status_json(struct comp_status *cs, size_t n)
 {
 	struct arena a;
 	struct ynode *list = NULL;
-	struct strbuf sb;
-	struct s7_error err;
 	size_t i;
 	int ret;
 
@@ -49,14 +46,7 @@ print_json(struct comp_status *cs, size_t n)
 		ynode_map_set(&a, m, "reason", ynode_str(&a, cs[i].why));
 		ynode_push(&a, list, m);
 	}
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	ret = json_emit(&sb, list, JSON_PRETTY, &err);
-	if (ret == 0)
-		fwrite(sb.buf, 1, sb.len, stdout);
-	else
-		s7_error_print(&err, stderr);
-	strbuf_release(&sb);
+	ret = print_json(list);
 	arena_release(&a);
 	return ret;
 }
@@ -66,7 +56,6 @@ cmd_status(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct catalog cat;
 	struct rendered r;
-	struct render_opts ro;
 	struct s7_error err;
 	struct comp_status *cs = NULL;
 	size_t i;
@@ -79,11 +68,7 @@ cmd_status(struct cmd_ctx *c, int npos, char **pos)
 	s7_error_clear(&err);
 	catalog_init(&cat);
 	rendered_init(&r);
-	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
-	ro.version = SECTOR7_VERSION;
-	if (catalog_load(&cat, &err) < 0 ||
-	    render_stack(&r, &c->site, &cat, &ro, &err) < 0 ||
-	    open_cluster(c, &err) < 0) {
+	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0) {
 		s7_error_print(&err, stderr);
 		code = exit_code(&err);
 		goto done;
@@ -95,7 +80,7 @@ cmd_status(struct cmd_ctx *c, int npos, char **pos)
 		goto done;
 	}
 	if (is_json(c)) {
-		if (print_json(cs, r.ncomps) < 0)
+		if (status_json(cs, r.ncomps) < 0)
 			code = EXIT_FAILED;
 		goto done;
 	}

@@ -348,6 +348,29 @@ wait_listed(struct engine *e, struct s7_error *err)
 	return 0;
 }
 
+/* Submits m as a server-side apply (a dry run when dry). */
+static int
+submit_apply(struct engine *e, struct member *m, int dry, http_done_fn done,
+    struct s7_error *err)
+{
+	struct arena a;
+
+	arena_init(&a);
+	http_req_release(&m->req);
+	m->req.method = "PATCH";
+	http_req_url(e->k->http, &m->req, "%s?fieldManager=" FIELD_MANAGER
+	    "&force=true%s", kube_path(&a, m->res, m->ns, m->ro->name),
+	    dry ? "&dryRun=All" : "");
+	arena_release(&a);
+	m->req.content_type = "application/apply-patch+yaml";
+	m->req.body = m->body.buf;
+	m->req.body_len = m->body.len;
+	m->req.timeout_ms = 60000;
+	m->req.on_done = done;
+	m->req.arg = m;
+	return http_submit(e->k->http, &m->req, err);
+}
+
 /* Sends what differs; returns -1 if any apply failed. */
 static int
 apply_step(struct engine *e, struct member **ms, size_t n,
@@ -364,7 +387,6 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 		const struct ynode *live = watchset_get(&e->ws, m->res, m->ns,
 		    m->ro->name);
 		struct comp_progress *c = &e->prog.comps[m->comp];
-		struct arena a;
 		struct s7_error serr;
 
 		if (up_to_date(m, live)) {
@@ -372,20 +394,7 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 			e->st->unchanged++;
 			continue;
 		}
-		arena_init(&a);
-		http_req_release(&m->req);
-		m->req.method = "PATCH";
-		http_req_url(e->k->http, &m->req,
-		    "%s?fieldManager=" FIELD_MANAGER "&force=true",
-		    kube_path(&a, m->res, m->ns, m->ro->name));
-		arena_release(&a);
-		m->req.content_type = "application/apply-patch+yaml";
-		m->req.body = m->body.buf;
-		m->req.body_len = m->body.len;
-		m->req.timeout_ms = 60000;
-		m->req.on_done = applied;
-		m->req.arg = m;
-		if (http_submit(e->k->http, &m->req, &serr) < 0) {
+		if (submit_apply(e, m, 0, applied, &serr) < 0) {
 			snprintf(m->error, sizeof(m->error), "%s", serr.msg);
 			m->failed = 1;
 			continue;
@@ -707,6 +716,43 @@ resolve(struct engine *e, struct member *m, struct s7_error *err)
 	return 0;
 }
 
+/*
+ * Adds the gates of component c (index comp) whose `when` holds to gs,
+ * with watches for what they look at.  Returns the new count.
+ */
+static size_t
+collect_gates(struct engine *e, const struct component *c, size_t comp,
+    struct gate_state *gs, size_t ng, const char *type)
+{
+	const struct kube_resource *er = apply_find_kind(e->k, "EndpointSlice");
+	size_t gi;
+
+	for (gi = 0; gi < c->ngates; gi++) {
+		const struct gate *g = &c->gates[gi];
+		const struct ynode *v;
+		struct s7_error gerr;
+
+		if (type && strcmp(g->type, type) != 0)
+			continue;
+		if (g->when && (tmpl_eval(&e->arena, g->when, e->r->ctx, &v,
+		    &gerr) < 0 || !ynode_truthy(v)))
+			continue;
+		gs[ng].g = g;
+		gs[ng].comp = comp;
+		if (strcmp(g->type, "endpoints") == 0) {
+			gs[ng].res = apply_find_kind(e->k, "Service");
+			if (er)
+				watchset_add(&e->ws, er, g->namespace);
+		} else {
+			gs[ng].res = apply_find_kind(e->k, g->kind);
+			if (gs[ng].res)
+				watchset_add(&e->ws, gs[ng].res, g->namespace);
+		}
+		ng++;
+	}
+	return ng;
+}
+
 #define NUDGE_AFTER_MS 10000
 
 /*
@@ -758,7 +804,7 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 {
 	struct member *all = NULL, **ms = NULL;
 	struct gate_state *gs = NULL;
-	size_t nall = 0, i, j, ng = 0, gi;
+	size_t nall = 0, i, j, ng = 0;
 	long long deadline = http_now_ms() + e->o->timeout_s * 1000;
 	int step, ret = -1;
 
@@ -844,28 +890,10 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 			for (i = 0; i < nall; i++)
 				if (step_of(all[i].ro, NULL) == STEP_CUSTOM)
 					custom = 1;
-			for (i = 0; custom && i < w->n; i++) {
-				const struct component *c =
-				    e->r->comps[w->comps[i]].c;
-
-				for (gi = 0; gi < c->ngates; gi++)
-					if (strcmp(c->gates[gi].type, "endpoints") == 0) {
-						gs[nw].g = &c->gates[gi];
-						gs[nw].comp = i;
-						nw++;
-					}
-			}
+			for (i = 0; custom && i < w->n; i++)
+				nw = collect_gates(e, e->r->comps[w->comps[i]].c, i,
+				    gs, nw, "endpoints");
 			if (nw) {
-				const struct kube_resource *er =
-				    apply_find_kind(e->k, "EndpointSlice");
-
-				for (i = 0; i < nw; i++) {
-					gs[i].res = apply_find_kind(e->k,
-					    gs[i].g->kind);
-					if (er)
-						watchset_add(&e->ws, er,
-						    gs[i].g->namespace);
-				}
 				int w8 = wait_ready(e, NULL, 0, gs, nw, deadline, 0,
 				    err);
 
@@ -886,33 +914,8 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 		if (e->prog.comps[i].state == CS_APPLYING)
 			e->prog.comps[i].state = CS_WAITING;
 	ng = 0;
-	for (i = 0; i < w->n; i++) {
-		const struct component *c = e->r->comps[w->comps[i]].c;
-
-		for (gi = 0; gi < c->ngates; gi++) {
-			const struct gate *g = &c->gates[gi];
-			const struct ynode *v;
-			struct s7_error gerr;
-
-			if (g->when && (tmpl_eval(&e->arena, g->when, e->r->ctx, &v,
-			    &gerr) < 0 || !ynode_truthy(v)))
-				continue;
-			gs[ng].g = g;
-			gs[ng].comp = i;
-			if (strcmp(g->type, "endpoints") == 0) {
-				gs[ng].res = apply_find_kind(e->k, "Service");
-				if (apply_find_kind(e->k, "EndpointSlice"))
-					watchset_add(&e->ws, apply_find_kind(e->k,
-					    "EndpointSlice"), g->namespace);
-			} else {
-				gs[ng].res = apply_find_kind(e->k, g->kind);
-				if (gs[ng].res)
-					watchset_add(&e->ws, gs[ng].res,
-					    g->namespace);
-			}
-			ng++;
-		}
-	}
+	for (i = 0; i < w->n; i++)
+		ng = collect_gates(e, e->r->comps[w->comps[i]].c, i, gs, ng, NULL);
 	for (i = 0; i < nall; i++)
 		ms[i] = &all[i];
 	if (wait_listed(e, err) < 0)
@@ -1367,34 +1370,9 @@ apply_status(struct kube_client *k, struct rendered *r,
 			watchset_add(&e.ws, ms[i].res, ms[i].ns);
 		}
 	}
-	for (i = 0; i < r->ncomps; i++) {
-		const struct component *c = r->comps[i].c;
-
-		if (!r->comps[i].enabled)
-			continue;
-		for (gi = 0; gi < c->ngates; gi++) {
-			const struct gate *g = &c->gates[gi];
-			const struct ynode *v;
-			struct s7_error gerr;
-
-			if (g->when && (tmpl_eval(&e.arena, g->when, r->ctx, &v,
-			    &gerr) < 0 || !ynode_truthy(v)))
-				continue;
-			gs[ng].g = g;
-			gs[ng].comp = i;
-			if (strcmp(g->type, "endpoints") == 0) {
-				gs[ng].res = apply_find_kind(k, "Service");
-				if (apply_find_kind(k, "EndpointSlice"))
-					watchset_add(&e.ws, apply_find_kind(k,
-					    "EndpointSlice"), g->namespace);
-			} else {
-				gs[ng].res = apply_find_kind(k, g->kind);
-				if (gs[ng].res)
-					watchset_add(&e.ws, gs[ng].res, g->namespace);
-			}
-			ng++;
-		}
-	}
+	for (i = 0; i < r->ncomps; i++)
+		if (r->comps[i].enabled)
+			ng = collect_gates(&e, r->comps[i].c, i, gs, ng, NULL);
 	if (wait_listed(&e, err) < 0)
 		goto done;
 	for (i = 0; i < r->ncomps; i++) {
@@ -1581,25 +1559,10 @@ apply_diff(struct kube_client *k, struct rendered *r,
 		goto done;
 	/* Every dry run at once, over the one connection. */
 	for (i = 0; i < n; i++) {
-		struct member *m = &ms[i];
-		struct arena a;
 		struct s7_error serr;
 
-		if (m->res == NULL)
-			continue;
-		arena_init(&a);
-		m->req.method = "PATCH";
-		http_req_url(k->http, &m->req,
-		    "%s?fieldManager=" FIELD_MANAGER "&force=true&dryRun=All",
-		    kube_path(&a, m->res, m->ns, m->ro->name));
-		arena_release(&a);
-		m->req.content_type = "application/apply-patch+yaml";
-		m->req.body = m->body.buf;
-		m->req.body_len = m->body.len;
-		m->req.timeout_ms = 60000;
-		m->req.on_done = dry_done;
-		if (http_submit(k->http, &m->req, &serr) == 0)
-			m->sent = 1;
+		if (ms[i].res && submit_apply(&e, &ms[i], 1, dry_done, &serr) == 0)
+			ms[i].sent = 1;
 	}
 	for (;;) {
 		int busy = 0;

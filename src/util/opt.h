@@ -22,7 +22,7 @@ struct opt_spec {
 	char alias;		/* short letter, or 0 */
 	enum opt_kind kind;
 	void *target;
-	const char *value;	/* placeholder in help, e.g. "FILE" */
+	const char *value;	/* the value's name in help, e.g. "FILE" */
 	const char *help;
 	long long min, max;	/* OPT_INT */
 	const char *const *choices;	/* OPT_CHOICE */
