@@ -172,8 +172,10 @@ cmd_apply(struct cmd_ctx *c, int npos, char **pos)
 	if (is_json(c)) {
 		printf("{\n  \"objects\": %zu,\n  \"applied\": %zu,\n  \"unchanged\": %zu,\n"
 		    "  \"pruned\": %zu,\n  \"requests\": %lu,\n  \"mutating_requests\": %lu,\n"
+		    "  \"connections\": %lu,\n  \"http2_answers\": %lu,\n"
 		    "  \"seconds\": %.2f\n}\n", st.objects, st.applied,
-		    st.unchanged, st.pruned, st.requests, st.mutating, st.seconds);
+		    st.unchanged, st.pruned, st.requests, st.mutating,
+		    st.connections, st.http2, st.seconds);
 	} else if (st.applied == 0 && st.pruned == 0) {
 		printf("no changes: %zu objects up to date and ready (%.1fs)\n",
 		    st.objects, st.seconds);

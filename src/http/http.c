@@ -361,8 +361,13 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 	struct http_req *r = NULL;
 	long conns = 0;
 
+	long version = 0;
+
 	curl_easy_getinfo(e, CURLINFO_PRIVATE, (char **)&r);
 	curl_easy_getinfo(e, CURLINFO_NUM_CONNECTS, &conns);
+	curl_easy_getinfo(e, CURLINFO_HTTP_VERSION, &version);
+	if (version == CURL_HTTP_VERSION_2_0)
+		c->st.http2++;
 	c->st.connections += (unsigned long)conns;
 	curl_multi_remove_handle(c->multi, e);
 	c->running--;

@@ -82,6 +82,7 @@ struct http_stats {
 	long long last_failure_ms;	/* when a request last got none */
 	char last_failure[256];		/* and why */
 	unsigned long requests;		/* sent, retries included */
+	unsigned long http2;		/* of those answered over HTTP/2 */
 	unsigned long retries;
 	unsigned long connections;	/* opened */
 	unsigned long long bytes_in, bytes_out;

@@ -1326,6 +1326,8 @@ apply_run(struct kube_client *k, struct rendered *r, const struct site *s,
 done:
 	http_client_stats(k->http, &hs);
 	st->requests = hs.requests;
+	st->connections = hs.connections;
+	st->http2 = hs.http2;
 	st->seconds = now_s() - t0;
 	free(gks);
 	free(nss);

@@ -68,6 +68,7 @@ struct apply_opts {
 struct apply_stats {
 	size_t objects, applied, unchanged, pruned, failed;
 	unsigned long requests, mutating;
+	unsigned long connections, http2;	/* TCP connections; HTTP/2 answers */
 	double seconds;
 	struct strbuf report;		/* why a wave failed, line by line */
 };

@@ -62,6 +62,9 @@ echo "  integration: re-apply is a no-op"
 expect 0 "$S7" apply --output json
 [ "$(json "['applied']")" = 0 ] || fail "re-apply applied objects"
 [ "$(json "['mutating_requests']")" = 1 ] || fail "re-apply sent $(json "['mutating_requests']") mutating requests, want 1 (the ApplySet parent)"
+# one connection, everything multiplexed over HTTP/2
+[ "$(json "['connections']")" = 1 ] || fail "re-apply opened $(json "['connections']") connections, want 1"
+[ "$(json "['http2_answers']")" -gt 0 ] || fail "no answer came over HTTP/2"
 expect 0 "$S7" apply
 contains "$TMP/out" "no changes"
 expect 0 "$S7" diff
