@@ -92,8 +92,9 @@ cmd_status(struct cmd_ctx *c, int npos, char **pos)
 			continue;
 		}
 		if (cs[i].state == KS_CURRENT)
-			printf("%-14s %-5d %-12s %zu objects\n", cs[i].name,
-			    cs[i].phase, "ready", cs[i].objects);
+			printf("%-14s %-5d %-12s %zu object%s\n", cs[i].name,
+			    cs[i].phase, "ready", cs[i].objects,
+			    cs[i].objects == 1 ? "" : "s");
 		else
 			printf("%-14s %-5d %-12s %s\n", cs[i].name, cs[i].phase,
 			    kstatus_name(cs[i].state), cs[i].why);
