@@ -70,6 +70,14 @@ contains "$TMP/out" "no changes"
 expect 0 "$S7" diff
 [ -s "$TMP/out" ] && fail "diff of an unchanged site printed: $(head -5 "$TMP/out")"
 
+echo "  integration: --phase and --only narrow the run"
+expect 0 "$S7" apply --phase 2 --output json
+[ "$(json "['objects']")" = 1 ] || fail "--phase 2 covered $(json "['objects']") objects, want 1 (the device plugin)"
+expect 0 "$S7" apply --only metallb --output json
+[ "$(json "['objects']")" = 28 ] || fail "--only metallb covered $(json "['objects']") objects, want 28"
+expect 2 "$S7" apply --only nosuch
+contains "$TMP/err" "no enabled component matches --only nosuch"
+
 echo "  integration: a changed site gives exactly the expected diff and apply"
 sed -e 's/pool: 192.168.2.200-192.168.2.220/pool: 192.168.2.200-192.168.2.230/' \
     -e 's/replicas: 2}/replicas: 1}/' examples/sector7.yaml >"$TMP/changed.yaml"
