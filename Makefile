@@ -92,7 +92,7 @@ cli: $(BUILD)/sector7
 integration: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
 
-CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s
+CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
 
 cluster-up:
 	@tests/cluster/up.sh .cluster --addons $(CLUSTER_ADDONS)

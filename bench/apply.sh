@@ -22,7 +22,7 @@ cd "$ROOT"
 
 fresh() {
 	"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1 || true
-	"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons metallb,cert-manager,local-path,k3s >/dev/null 2>&1
+	"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons metallb,cert-manager,local-path,k3s,longhorn,cnpg >/dev/null 2>&1
 	export KUBECONFIG=$CDIR/kubeconfig
 	rm -rf "$HOME/.cache/sector7/discovery" "$HOME/.kube/cache"
 }

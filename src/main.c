@@ -87,6 +87,16 @@ const struct command commands[] = {
 	  "the reason when it is not ready (the object and what it waits for), from the\n"
 	  "same readiness rules apply uses. Reads the cluster; changes nothing.",
 	  NULL, 0, CMD_SITE | CMD_CLUSTER },
+	{ "secrets", cmd_secrets, "generated credentials: ensure, list, show",
+	  "ensure | list | show NAMESPACE/NAME [KEY]",
+	  "ensure creates every credential the site's components declare that does not\n"
+	  "exist yet (database passwords, JWT secrets, n8n's encryption key, admin\n"
+	  "passwords, S3 keys) as Kubernetes Secrets with values from the OS random\n"
+	  "source, and adds missing keys to existing ones. It never changes an existing\n"
+	  "value and never prints one: it names keys and shows a hash. apply runs it before\n"
+	  "anything that needs the secrets. list shows every declared key, present or\n"
+	  "missing, as a hash. show prints one value, and only to a terminal.",
+	  NULL, 3, CMD_SITE | CMD_CLUSTER },
 	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
 	  NULL, 0, 0 },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]",

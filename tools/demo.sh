@@ -18,7 +18,7 @@ echo "== sector7 render -o $OUT"
 "$S7" render -o "$OUT"
 echo
 echo "== the simulated cluster (first start builds it: about 6 min, then 11 for the add-ons)"
-tests/cluster/up.sh .cluster --addons metallb,cert-manager,local-path,k3s
+tests/cluster/up.sh .cluster --addons metallb,cert-manager,local-path,k3s,longhorn,cnpg
 export KUBECONFIG="$PWD/.cluster/kubeconfig"
 echo
 echo "== sector7 apply"

@@ -17,7 +17,10 @@
 
 static const char *const desc_keys[] = {
 	"name", "description", "phase", "needs", "when", "reads", "upstream",
-	"templates", "ready", NULL,
+	"templates", "ready", "secrets", NULL,
+};
+static const char *const secret_keys[] = {
+	"name", "namespace", "type", "when", "keys", "also", NULL,
 };
 static const char *const upstream_keys[] = {
 	"url", "sha256", "file", "when", NULL,
@@ -229,6 +232,73 @@ load_gates(struct arena *a, struct component *c, const struct ynode *y,
 }
 
 static int
+load_secrets(struct arena *a, struct component *c, const struct ynode *y,
+    struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(y, "secrets");
+	size_t i, j;
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != Y_SEQ)
+		return at_error(err, v, "'secrets' must be a list");
+	c->secrets = arena_array(a, v->n + 1, sizeof(*c->secrets));
+	for (i = 0; i < v->n; i++) {
+		const struct ynode *sy = v->v[i], *keys;
+		struct secret_spec *sp = &c->secrets[i];
+
+		if (check_keys(sy, secret_keys, "a secret", err) < 0)
+			return -1;
+		if ((sp->name = req_str(sy, "name", err)) == NULL ||
+		    (sp->namespace = req_str(sy, "namespace", err)) == NULL)
+			return -1;
+		sp->type = ynode_get_str(sy, "type");
+		sp->when = ynode_get_str(sy, "when");
+		sp->at = sy;
+		if (str_list(a, sy, "also", &sp->also, &sp->nalso, err) < 0)
+			return -1;
+		keys = ynode_get(sy, "keys");
+		if (keys == NULL || keys->kind != Y_MAP || keys->n == 0)
+			return at_error(err, sy, "secret '%s' needs keys", sp->name);
+		sp->keys = arena_array(a, keys->n + 1, sizeof(*sp->keys));
+		for (j = 0; j < keys->n; j++) {
+			const struct ynode *kv = keys->v[2 * j + 1];
+			struct secret_key *k = &sp->keys[j];
+			const char *gen = ynode_get_str(kv, "generate");
+			const char *err_s = NULL;
+			const struct ynode *len = ynode_get(kv, "length");
+
+			k->key = keys->v[2 * j]->str;
+			k->value = ynode_get_str(kv, "value");
+			if (k->value) {
+				k->gen = GEN_VALUE;
+				continue;
+			}
+			if (gen == NULL || len == NULL || len->kind != Y_SCALAR)
+				return at_error(err, kv,
+				    "secret key '%s' needs generate and length, or value",
+				    k->key);
+			if (strcmp(gen, "alnum") == 0)
+				k->gen = GEN_ALNUM;
+			else if (strcmp(gen, "hex") == 0)
+				k->gen = GEN_HEX;
+			else if (strcmp(gen, "base64") == 0)
+				k->gen = GEN_BASE64;
+			else
+				return at_error(err, kv,
+				    "unknown generator '%s' (alnum, hex, base64)", gen);
+			k->n = (long)s7_strtonum(len->str, 16, 512, &err_s);
+			if (err_s)
+				return at_error(err, len,
+				    "length '%s' must be 16 to 512", len->str);
+		}
+		sp->nkeys = keys->n;
+	}
+	c->nsecrets = v->n;
+	return 0;
+}
+
+static int
 load_templates(struct arena *a, struct component *c, const char *dir,
     const struct ynode *y, struct s7_error *err)
 {
@@ -288,6 +358,7 @@ load_component(struct arena *a, struct component *c, const char *path,
 	    str_list(a, y, "reads", &c->reads, &c->nreads, err) < 0 ||
 	    load_upstream(a, c, y, err) < 0 ||
 	    load_gates(a, c, y, err) < 0 ||
+	    load_secrets(a, c, y, err) < 0 ||
 	    load_templates(a, c, dir, y, err) < 0)
 		return -1;
 	return 0;

@@ -34,6 +34,25 @@ struct gate {
 	const struct ynode *at;
 };
 
+/* A credential the component needs, generated once by `secrets ensure`. */
+enum secret_gen { GEN_ALNUM, GEN_HEX, GEN_BASE64, GEN_VALUE };
+
+struct secret_key {
+	const char *key;
+	enum secret_gen gen;
+	long n;			/* characters (alnum, hex) or bytes (base64) */
+	const char *value;	/* GEN_VALUE: a fixed, non-secret value */
+};
+
+struct secret_spec {
+	const char *name, *namespace, *type, *when;
+	struct secret_key *keys;
+	size_t nkeys;
+	const char **also;	/* namespaces that get a copy */
+	size_t nalso;
+	const struct ynode *at;
+};
+
 struct tmpl_file {
 	const char *path;	/* "catalog/metallb/pool.yaml" */
 	struct ynode **docs;
@@ -53,6 +72,8 @@ struct component {
 	size_t ntmpl;
 	struct gate *gates;
 	size_t ngates;
+	struct secret_spec *secrets;
+	size_t nsecrets;
 	const struct ynode *y;
 };
 

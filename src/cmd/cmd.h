@@ -66,6 +66,7 @@ int cmd_version(struct cmd_ctx *c, int npos, char **pos);
 int cmd_apply(struct cmd_ctx *c, int npos, char **pos);
 int cmd_status(struct cmd_ctx *c, int npos, char **pos);
 int cmd_diff(struct cmd_ctx *c, int npos, char **pos);
+int cmd_secrets(struct cmd_ctx *c, int npos, char **pos);
 
 extern const struct opt_spec render_opts[];
 extern const struct opt_spec apply_opts[];

@@ -12,6 +12,7 @@
 
 #include "apply.h"
 #include "applyset.h"
+#include "secrets.h"
 #include "watch.h"
 #include "../catalog/template.h"
 #include "../json/json.h"
@@ -799,6 +800,26 @@ nudge(struct engine *e, struct member **ms, size_t n, struct s7_error *err)
 	return 0;
 }
 
+/* The wave's credentials, once its namespaces exist. */
+static int
+ensure_secrets(struct engine *e, const struct wave *w, struct s7_error *err)
+{
+	struct secret_report rep;
+	size_t i;
+	int ret = 0;
+
+	secret_report_init(&rep);
+	for (i = 0; i < w->n && ret == 0; i++)
+		if (e->r->comps[w->comps[i]].c->nsecrets)
+			ret = secrets_ensure(e->k, e->r, w->comps[i], e->id, &rep,
+			    err);
+	if (rep.lines.len)
+		strbuf_add(&e->st->report, rep.lines.buf, rep.lines.len);
+	e->st->mutating += rep.mutating;
+	secret_report_release(&rep);
+	return ret;
+}
+
 static int
 run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 {
@@ -845,6 +866,10 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 	for (step = 0; step < NSTEPS; step++) {
 		size_t n = 0;
 
+		/* Credentials go in once the namespaces exist, before
+		 * anything that reads them. */
+		if (step == STEP_BUILTIN && ensure_secrets(e, w, err) < 0)
+			goto done;
 		for (i = 0; i < nall; i++) {
 			all[i].step = step_of(all[i].ro, NULL);
 			if (all[i].step != step)
@@ -882,6 +907,7 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 				goto done;
 			e->refreshed = 1;
 		}
+
 		if (step == STEP_BUILTIN) {
 			/* Webhooks must answer before custom resources go in. */
 			size_t nw = 0;

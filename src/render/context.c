@@ -60,6 +60,20 @@ context_build(struct arena *a, const struct site *s, const char *version)
 	ynode_map_set(a, ctx, "ingress-class", ynode_str(a,
 	    strcmp(ynode_get_str(s->norm, "ingress"), "traefik") == 0 ?
 	    "traefik" : "nginx"));
+	{
+		/* Where the ingress controller's pods run: NetworkPolicies
+		 * let them in. */
+		struct ynode *ic = ynode_map(a), *labels = ynode_map(a);
+		int traefik = strcmp(ynode_get_str(s->norm, "ingress"),
+		    "traefik") == 0;
+
+		ynode_map_set(a, ic, "namespace", ynode_str(a, traefik ?
+		    "kube-system" : "ingress-nginx"));
+		ynode_map_set(a, labels, "app.kubernetes.io/name", ynode_str(a,
+		    traefik ? "traefik" : "ingress-nginx"));
+		ynode_map_set(a, ic, "pod-labels", labels);
+		ynode_map_set(a, ctx, "ingress-controller", ic);
+	}
 
 	ipv4_format(s->ingress_ip, ip);
 	ynode_map_set(a, net, "ingress-ip", ynode_str(a, ip));

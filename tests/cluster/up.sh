@@ -15,8 +15,10 @@
 #                aurora:cp:cpu=8:memory=32Gi:gpu=1,optiplex:cpu=4:memory=16Gi
 # --addons LIST  comma-separated real add-on controllers to run out of cluster:
 #                metallb, cert-manager, local-path (see addons/README.md),
-#                and k3s: what k3s installs itself, with a simulated
-#                helm-controller (sim/).
+#                k3s: what k3s installs itself, with a simulated
+#                helm-controller; longhorn: Longhorn's StorageClass
+#                (simulated) with local-path-provisioner as its provisioner;
+#                cnpg: CloudNativePG Cluster status (simulated).  See sim/.
 # --fresh        wipe DIR's cluster state first (etcd data, certificates).
 #
 # Starting a running cluster is a no-op. A start that fails stops whatever it
@@ -51,7 +53,7 @@ log() { echo "up.sh: $*" >&2; }
 node_manifests "$NODES" v0 >/dev/null || exit 2   # validate --nodes before anything starts
 case ",$ADDONS," in *[!a-z0-9,-]*) echo "up.sh: bad --addons '$ADDONS'" >&2; exit 2 ;; esac
 for a in ${ADDONS//,/ }; do
-  case "$a" in metallb|cert-manager|local-path|k3s) ;; *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path, k3s)" >&2; exit 2 ;; esac
+  case "$a" in metallb|cert-manager|local-path|k3s|longhorn|cnpg) ;; *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path, k3s, longhorn, cnpg)" >&2; exit 2 ;; esac
 done
 
 exec 9>"$DIR/.lock"

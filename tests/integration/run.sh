@@ -16,7 +16,7 @@ ROOT=$(cd "$HERE/../.." && pwd)
 export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
 CDIR=${ITEST_DIR:-$ROOT/build/itest-cluster}
-ADDONS=metallb,cert-manager,local-path,k3s
+ADDONS=metallb,cert-manager,local-path,k3s,longhorn,cnpg
 TMP=$(mktemp -d)
 fails=0 runs=0
 

@@ -18,7 +18,11 @@ start_addons() { # start_addons DIR LIST
   local apply=("${kubectl[@]}" apply --server-side --force-conflicts --field-manager=sector7-sim -f -)
   for a in ${list//,/ }; do
     bin=""
-    [ "$a" = k3s ] || bin=$("$HERE/addons/build.sh" "$a")
+    case "$a" in
+      k3s|cnpg) ;;
+      longhorn) bin=$("$HERE/addons/build.sh" local-path) ;;
+      *) bin=$("$HERE/addons/build.sh" "$a") ;;
+    esac
     # (DIR is passed as "$dir/" so that the supervisor's command line names it)
     case "$a" in
       metallb)
@@ -49,11 +53,32 @@ start_addons() { # start_addons DIR LIST
         "${apply[@]}" <"$HERE/sim/k3s-packaged.yaml" >/dev/null
         local port
         port=$(sed -n 's/^APISERVER_PORT=//p' "$dir/ports.env")
-        start addon-k3s "$dir" /usr/bin/python3 "$HERE/sim/helm-controller-sim.py" \
-          "https://127.0.0.1:$port" "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key"
-        bin="sim/helm-controller-sim.py"
+        start addon-k3s "$dir" /usr/bin/python3 "$HERE/sim/controllers-sim.py" \
+          "https://127.0.0.1:$port" "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key" helm
+        bin="sim/controllers-sim.py helm"
         ;;
-      *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path, k3s)" >&2; return 2 ;;
+      longhorn)
+        # Longhorn's volumes: the real local-path-provisioner, registered
+        # under Longhorn's provisioner name, and the StorageClass
+        # longhorn-manager would create (simulated).
+        [ -f "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" ] || { echo "up.sh: no local-path-storage.yaml under $up" >&2; return 1; }
+        yaml_docs Deployment --not "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" | "${apply[@]}" >/dev/null
+        pick_ports 1
+        start addon-longhorn-volumes "$dir" "$HERE/addons/supervise.sh" "$HERE/addons/launch.sh" longhorn-volumes "$dir/" "$bin" "${PORTS[0]}"
+        wait_for "longhorn volumes /health" 60 addon-longhorn-volumes curl -fsS "http://127.0.0.1:${PORTS[0]}/health"
+        local port
+        port=$(sed -n 's/^APISERVER_PORT=//p' "$dir/ports.env")
+        start addon-longhorn "$dir" /usr/bin/python3 "$HERE/sim/controllers-sim.py" \
+          "https://127.0.0.1:$port" "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key" longhorn
+        ;;
+      cnpg)
+        local port
+        port=$(sed -n 's/^APISERVER_PORT=//p' "$dir/ports.env")
+        start addon-cnpg "$dir" /usr/bin/python3 "$HERE/sim/controllers-sim.py" \
+          "https://127.0.0.1:$port" "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key" cnpg
+        bin="sim/controllers-sim.py cnpg"
+        ;;
+      *) echo "up.sh: unknown add-on '$a' (metallb, cert-manager, local-path, k3s, longhorn, cnpg)" >&2; return 2 ;;
     esac
     echo "up.sh: add-on $a started ($bin)" >&2
   done

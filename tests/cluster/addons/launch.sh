@@ -57,5 +57,12 @@ case "$NAME" in
       --configmap-name=local-path-config --service-account-name=local-path-provisioner-service-account \
       --health-port="$1"
     ;;
+  longhorn-volumes)
+    # The same provisioner under Longhorn's name: it provisions the
+    # volumes of the StorageClass longhorn in the simulation.
+    exec "$BIN" --debug start --kubeconfig="$KC" --namespace=local-path-storage \
+      --configmap-name=local-path-config --service-account-name=local-path-provisioner-service-account \
+      --provisioner-name=driver.longhorn.io --health-port="$1"
+    ;;
   *) echo "launch.sh: unknown add-on $NAME" >&2; exit 2 ;;
 esac

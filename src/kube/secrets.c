@@ -1,0 +1,507 @@
+/*
+ * Values come from getrandom(2).  Letters and digits are drawn by
+ * rejection sampling, so every character is equally likely.  Everything
+ * that held a value is wiped before it is freed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+
+#include "secrets.h"
+#include "applyset.h"
+#include "apply.h"
+#include "../catalog/template.h"
+#include "../json/json.h"
+#include "../util/base64.h"
+#include "../util/digest.h"
+#include "../util/xmalloc.h"
+#include "../util/banned.h"
+
+static int
+random_bytes(unsigned char *p, size_t n, struct s7_error *err)
+{
+	while (n > 0) {
+		ssize_t got = getrandom(p, n, 0);
+
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return s7_error(err, "getrandom: %s", strerror(errno));
+		p += got;
+		n -= (size_t)got;
+	}
+	return 0;
+}
+
+int
+secret_generate(const struct secret_key *k, char *out, size_t size,
+    struct s7_error *err)
+{
+	static const char alnum[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+	static const char hex[] = "0123456789abcdef";
+	unsigned char buf[512];
+	size_t i = 0;
+
+	if (k->gen == GEN_VALUE) {
+		if (strlen(k->value) >= size)
+			return s7_error(err, "value of '%s' too long", k->key);
+		memcpy(out, k->value, strlen(k->value) + 1);
+		return 0;
+	}
+	if ((size_t)k->n >= size || k->n > (long)sizeof(buf))
+		return s7_error(err, "'%s' is too long", k->key);
+	if (k->gen == GEN_BASE64) {
+		struct strbuf sb;
+
+		if (random_bytes(buf, (size_t)k->n, err) < 0)
+			return -1;
+		strbuf_init(&sb, size - 1);
+		base64_encode(&sb, buf, (size_t)k->n);
+		explicit_bzero(buf, sizeof(buf));
+		if (sb.overflow) {
+			strbuf_release_secret(&sb);
+			return s7_error(err, "'%s' is too long", k->key);
+		}
+		memcpy(out, sb.buf, sb.len + 1);
+		strbuf_release_secret(&sb);
+		return 0;
+	}
+	while (i < (size_t)k->n) {
+		size_t j;
+
+		if (random_bytes(buf, sizeof(buf), err) < 0)
+			return -1;
+		for (j = 0; j < sizeof(buf) && i < (size_t)k->n; j++) {
+			if (k->gen == GEN_HEX) {
+				out[i++] = hex[buf[j] & 15];
+			} else if (buf[j] < 248) {	/* 248 = 62 * 4 */
+				out[i++] = alnum[buf[j] % 62];
+			}
+		}
+	}
+	out[i] = '\0';
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+void
+secret_report_init(struct secret_report *rep)
+{
+	memset(rep, 0, sizeof(*rep));
+	strbuf_init(&rep->lines, STRBUF_LARGE);
+}
+
+void
+secret_report_release(struct secret_report *rep)
+{
+	strbuf_release(&rep->lines);
+}
+
+static int
+wanted(struct rendered *r, const struct secret_spec *sp, struct arena *a)
+{
+	const struct ynode *v;
+	struct s7_error err;
+
+	if (sp->when == NULL)
+		return 1;
+	return tmpl_eval(a, sp->when, r->ctx, &v, &err) == 0 && ynode_truthy(v);
+}
+
+/* "sha256 1a2b3c4d5e6f" of a value, for reports. */
+static void
+hash_of(const char *v, size_t len, char out[20])
+{
+	char sum[SHA256_HEXLEN];
+
+	sha256_hex(v, len, sum);
+	snprintf(out, 20, "%.12s", sum);
+}
+
+static const char *
+path_of(struct kube_client *k, struct arena *a, const char *ns,
+    const char *name)
+{
+	const struct kube_resource *r = kube_find(k, "v1", "Secret");
+
+	return r ? kube_path(a, r, ns, name) : NULL;
+}
+
+static int
+ensure_namespace(struct kube_client *k, struct arena *a, const char *ns,
+    unsigned long *mutating, struct s7_error *err)
+{
+	const struct kube_resource *r = kube_find(k, "v1", "Namespace");
+	struct ynode *live;
+	long status = 0;
+	char body[512];
+
+	if (kube_call(k, "GET", kube_path(a, r, NULL, ns), NULL, NULL, 0, a,
+	    &live, &status, "namespace", err) == 0)
+		return 0;
+	if (status != 404)
+		return -1;
+	snprintf(body, sizeof(body), "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+	    "\"metadata\":{\"name\":\"%s\"}}", ns);
+	(*mutating)++;
+	return kube_call(k, "PATCH", arena_printf(a, "%s?fieldManager=%s",
+	    kube_path(a, r, NULL, ns), FIELD_MANAGER), "application/apply-patch+yaml",
+	    body, strlen(body), a, NULL, NULL, "namespace", err);
+}
+
+/* Builds {"data": {...}} (plus metadata when creating) for the keys given. */
+static int
+build(struct arena *a, const struct secret_spec *sp, const char *component,
+    const char *id, const int *missing, int create, struct strbuf *body,
+    struct secret_report *rep, struct s7_error *err)
+{
+	struct ynode *obj = ynode_map(a), *data = ynode_map(a);
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < sp->nkeys && ret == 0; i++) {
+		char v[1024], h[20];
+		struct strbuf b64;
+
+		if (!missing[i])
+			continue;
+		if (secret_generate(&sp->keys[i], v, sizeof(v), err) < 0)
+			return -1;
+		strbuf_init(&b64, 4096);
+		base64_encode(&b64, v, strlen(v));
+		ynode_map_set(a, data, sp->keys[i].key, ynode_str(a, b64.buf));
+		hash_of(v, strlen(v), h);
+		strbuf_addf(&rep->lines, "%s %s/%s %s (sha256 %s)\n",
+		    create ? "created" : "added", sp->namespace, sp->name,
+		    sp->keys[i].key, h);
+		explicit_bzero(v, sizeof(v));
+		strbuf_release_secret(&b64);
+		if (create)
+			rep->created++;
+		else
+			rep->added++;
+	}
+	if (create) {
+		struct ynode *meta = ynode_map(a), *labels = ynode_map(a);
+
+		ynode_map_set(a, obj, "apiVersion", ynode_str(a, "v1"));
+		ynode_map_set(a, obj, "kind", ynode_str(a, "Secret"));
+		ynode_map_set(a, meta, "name", ynode_str(a, sp->name));
+		ynode_map_set(a, meta, "namespace", ynode_str(a, sp->namespace));
+		ynode_map_set(a, labels, CREDENTIAL_LABEL, ynode_str(a, "true"));
+		ynode_map_set(a, labels, "sector7.io/component",
+		    ynode_str(a, component));
+		if (id)
+			ynode_map_set(a, labels, APPLYSET_PART_OF, ynode_str(a, id));
+		ynode_map_set(a, meta, "labels", labels);
+		ynode_map_set(a, obj, "metadata", meta);
+		ynode_map_set(a, obj, "type", ynode_str(a, sp->type ? sp->type :
+		    "Opaque"));
+	}
+	ynode_map_set(a, obj, "data", data);
+	ret = json_emit(body, obj, 0, err);
+	/* The tree held the values (base64): wipe them in the arena. */
+	for (i = 0; i < data->n; i++)
+		explicit_bzero((char *)data->v[2 * i + 1]->str,
+		    data->v[2 * i + 1]->len);
+	return ret;
+}
+
+/* Wipes the values of a Secret read from the API before its arena goes. */
+static void
+wipe_data(struct ynode *secret)
+{
+	struct ynode *d = ynode_get(secret, "data");
+	size_t i;
+
+	for (i = 0; d && d->kind == Y_MAP && i < d->n; i++)
+		explicit_bzero((char *)d->v[2 * i + 1]->str, d->v[2 * i + 1]->len);
+}
+
+static int
+ensure_one(struct kube_client *k, const struct secret_spec *sp,
+    const char *component, const char *id, struct secret_report *rep,
+    struct s7_error *err)
+{
+	struct arena a;
+	struct ynode *live = NULL;
+	struct strbuf body;
+	long status = 0;
+	int *missing = xcalloc(sp->nkeys + 1, sizeof(*missing));
+	size_t i, nmissing = 0;
+	int ret = -1, create;
+	const char *path;
+
+	arena_init(&a);
+	strbuf_init(&body, STRBUF_LARGE);
+	path = path_of(k, &a, sp->namespace, sp->name);
+	if (kube_call(k, "GET", path, NULL, NULL, 0, &a, &live, &status,
+	    "secret", err) < 0 && status != 404)
+		goto done;
+	create = live == NULL;
+	for (i = 0; i < sp->nkeys; i++) {
+		const struct ynode *d = ynode_get(ynode_get(live, "data"),
+		    sp->keys[i].key);
+
+		missing[i] = d == NULL;
+		if (missing[i])
+			nmissing++;
+		else
+			rep->kept++;
+	}
+	if (nmissing == 0) {
+		ret = 0;
+		goto done;
+	}
+	if (create && ensure_namespace(k, &a, sp->namespace, &rep->mutating,
+	    err) < 0)
+		goto done;
+	if (build(&a, sp, component, id, missing, create, &body, rep, err) < 0)
+		goto done;
+	rep->mutating++;
+	if (create)
+		ret = kube_call(k, "POST", path_of(k, &a, sp->namespace, NULL),
+		    "application/json", body.buf, body.len, &a, NULL, NULL,
+		    arena_printf(&a, "Secret %s/%s", sp->namespace, sp->name), err);
+	else
+		/* Only the missing keys: existing values are never sent. */
+		ret = kube_call(k, "PATCH", path, "application/merge-patch+json",
+		    body.buf, body.len, &a, NULL, NULL,
+		    arena_printf(&a, "Secret %s/%s", sp->namespace, sp->name), err);
+done:
+	wipe_data(live);
+	strbuf_release_secret(&body);
+	arena_release(&a);
+	free(missing);
+	return ret;
+}
+
+/*
+ * A copy of a secret in another namespace (a database password that both
+ * PostgreSQL's namespace and the application's need): created from the
+ * source, and brought back to the source's values if it differs.  The
+ * source is the one that is never changed.
+ */
+static int
+sync_copy(struct kube_client *k, const struct secret_spec *sp,
+    const char *ns, const char *component, const char *id,
+    struct secret_report *rep, struct s7_error *err)
+{
+	struct arena a;
+	struct ynode *src = NULL, *dst = NULL, *obj, *meta, *labels, *data;
+	const struct ynode *sd, *dd;
+	struct strbuf body;
+	long status = 0;
+	size_t i;
+	int ret = -1, differ = 0;
+
+	arena_init(&a);
+	strbuf_init(&body, STRBUF_LARGE);
+	if (kube_call(k, "GET", path_of(k, &a, sp->namespace, sp->name), NULL,
+	    NULL, 0, &a, &src, NULL, "secret", err) < 0)
+		goto done;
+	if (kube_call(k, "GET", path_of(k, &a, ns, sp->name), NULL, NULL, 0,
+	    &a, &dst, &status, "secret", err) < 0 && status != 404)
+		goto done;
+	sd = ynode_get(src, "data");
+	dd = ynode_get(dst, "data");
+	for (i = 0; sd && sd->kind == Y_MAP && i < sd->n; i++) {
+		const struct ynode *v = ynode_get(dd, sd->v[2 * i]->str);
+
+		if (v == NULL || v->len != sd->v[2 * i + 1]->len ||
+		    memcmp(v->str, sd->v[2 * i + 1]->str, v->len) != 0)
+			differ = 1;
+	}
+	if (dst && !differ) {
+		ret = 0;
+		goto done;
+	}
+	if (dst == NULL && ensure_namespace(k, &a, ns, &rep->mutating, err) < 0)
+		goto done;
+	obj = ynode_map(&a);
+	meta = ynode_map(&a);
+	labels = ynode_map(&a);
+	data = ynode_copy(&a, sd);
+	ynode_map_set(&a, obj, "apiVersion", ynode_str(&a, "v1"));
+	ynode_map_set(&a, obj, "kind", ynode_str(&a, "Secret"));
+	ynode_map_set(&a, meta, "name", ynode_str(&a, sp->name));
+	ynode_map_set(&a, meta, "namespace", ynode_str(&a, ns));
+	ynode_map_set(&a, labels, CREDENTIAL_LABEL, ynode_str(&a, "true"));
+	ynode_map_set(&a, labels, "sector7.io/component", ynode_str(&a,
+	    component));
+	if (id)
+		ynode_map_set(&a, labels, APPLYSET_PART_OF, ynode_str(&a, id));
+	ynode_map_set(&a, meta, "labels", labels);
+	ynode_map_set(&a, obj, "metadata", meta);
+	ynode_map_set(&a, obj, "type", ynode_str(&a, sp->type ? sp->type :
+	    "Opaque"));
+	ynode_map_set(&a, obj, "data", data);
+	if (json_emit(&body, obj, 0, err) < 0)
+		goto done;
+	rep->mutating++;
+	strbuf_addf(&rep->lines, "%s %s/%s from %s/%s\n", dst ? "synced" :
+	    "copied", ns, sp->name, sp->namespace, sp->name);
+	ret = kube_call(k, "PATCH", arena_printf(&a, "%s?fieldManager=%s&force=true",
+	    path_of(k, &a, ns, sp->name), "sector7-secrets"),
+	    "application/apply-patch+yaml", body.buf, body.len, &a, NULL, NULL,
+	    arena_printf(&a, "Secret %s/%s", ns, sp->name), err);
+done:
+	wipe_data(src);
+	wipe_data(dst);
+	strbuf_release_secret(&body);
+	arena_release(&a);
+	return ret;
+}
+
+int
+secrets_ensure(struct kube_client *k, struct rendered *r, size_t only,
+    const char *id, struct secret_report *rep, struct s7_error *err)
+{
+	struct arena a;
+	size_t i, j;
+	int ret = 0;
+
+	arena_init(&a);
+	if (kube_discover(k, 0, err) < 0) {
+		arena_release(&a);
+		return -1;
+	}
+	for (i = 0; i < r->ncomps && ret == 0; i++) {
+		const struct component *c = r->comps[i].c;
+
+		if (!r->comps[i].enabled || (only != (size_t)-1 && only != i))
+			continue;
+		for (j = 0; j < c->nsecrets && ret == 0; j++) {
+			const struct secret_spec *sp = &c->secrets[j];
+			size_t l;
+
+			if (!wanted(r, sp, &a))
+				continue;
+			ret = ensure_one(k, sp, c->name, id, rep, err);
+			for (l = 0; l < sp->nalso && ret == 0; l++)
+				ret = sync_copy(k, sp, sp->also[l], c->name, id, rep,
+				    err);
+		}
+	}
+	arena_release(&a);
+	return ret;
+}
+
+int
+secrets_list(struct kube_client *k, struct rendered *r, struct strbuf *out,
+    struct s7_error *err)
+{
+	struct arena a;
+	size_t i, j, l;
+	int ret = -1;
+
+	arena_init(&a);
+	if (kube_discover(k, 0, err) < 0)
+		goto done;
+	for (i = 0; i < r->ncomps; i++) {
+		const struct component *c = r->comps[i].c;
+
+		if (!r->comps[i].enabled)
+			continue;
+		for (j = 0; j < c->nsecrets; j++) {
+			const struct secret_spec *sp = &c->secrets[j];
+			struct ynode *live = NULL;
+			long status = 0;
+
+			if (!wanted(r, sp, &a))
+				continue;
+			if (kube_call(k, "GET", path_of(k, &a, sp->namespace,
+			    sp->name), NULL, NULL, 0, &a, &live, &status, "secret",
+			    err) < 0 && status != 404)
+				goto done;
+			for (l = 0; l < sp->nkeys; l++) {
+				const struct ynode *d = ynode_get(ynode_get(live,
+				    "data"), sp->keys[l].key);
+				struct strbuf v;
+				char h[20];
+
+				if (d == NULL) {
+					strbuf_addf(out, "%-14s %s/%s %s: missing\n",
+					    c->name, sp->namespace, sp->name,
+					    sp->keys[l].key);
+					continue;
+				}
+				strbuf_init(&v, 64 * 1024);
+				base64_decode(&v, d->str, d->len);
+				hash_of(v.buf, v.len, h);
+				strbuf_release_secret(&v);
+				strbuf_addf(out, "%-14s %s/%s %s: sha256 %s\n", c->name,
+				    sp->namespace, sp->name, sp->keys[l].key, h);
+			}
+			wipe_data(live);
+		}
+	}
+	ret = 0;
+done:
+	arena_release(&a);
+	return ret;
+}
+
+int
+secrets_value(struct kube_client *k, struct rendered *r, const char *ref,
+    const char *key, char **value, size_t *len, struct s7_error *err)
+{
+	const struct secret_spec *found = NULL;
+	const char *slash = strchr(ref, '/');
+	struct arena a;
+	struct ynode *live = NULL;
+	const struct ynode *d;
+	struct strbuf v;
+	size_t i, j;
+	int ret = -1;
+
+	*value = NULL;
+	arena_init(&a);
+	for (i = 0; i < r->ncomps && !found; i++)
+		for (j = 0; j < r->comps[i].c->nsecrets && !found; j++) {
+			const struct secret_spec *sp = &r->comps[i].c->secrets[j];
+
+			if (slash && strlen(sp->namespace) == (size_t)(slash - ref) &&
+			    strncmp(sp->namespace, ref, (size_t)(slash - ref)) == 0 &&
+			    strcmp(sp->name, slash + 1) == 0)
+				found = sp;
+		}
+	if (found == NULL) {
+		s7_error_class(err, S7_EUSAGE,
+		    "'%s' is not a secret sector7 manages (see 'sector7 secrets list')",
+		    ref);
+		goto done;
+	}
+	if (key == NULL) {
+		if (found->nkeys != 1) {
+			s7_error_class(err, S7_EUSAGE,
+			    "%s has %zu keys: name one", ref, found->nkeys);
+			goto done;
+		}
+		key = found->keys[0].key;
+	}
+	if (kube_discover(k, 0, err) < 0 ||
+	    kube_call(k, "GET", path_of(k, &a, found->namespace, found->name),
+	    NULL, NULL, 0, &a, &live, NULL, ref, err) < 0)
+		goto done;
+	d = ynode_get(ynode_get(live, "data"), key);
+	if (d == NULL) {
+		s7_error_class(err, S7_ECLUSTER, "%s has no key '%s'", ref, key);
+		goto done;
+	}
+	strbuf_init(&v, 64 * 1024);
+	if (base64_decode(&v, d->str, d->len) < 0) {
+		strbuf_release_secret(&v);
+		s7_error_class(err, S7_ECLUSTER, "%s %s is not base64", ref, key);
+		goto done;
+	}
+	*value = strbuf_detach(&v, len);
+	ret = 0;
+done:
+	wipe_data(live);
+	arena_release(&a);
+	return ret;
+}

@@ -1,0 +1,53 @@
+/*
+ * Generated credentials.  Each component declares the Secrets it needs
+ * (catalog descriptors, `secrets:`); ensure creates the missing ones, and
+ * the missing keys of existing ones, with values from the OS random
+ * source.  An existing value is never changed: losing n8n's encryption key
+ * or AppFlowy's JWT secret would lose data.  Values are never printed,
+ * logged or written to files: reports name keys and a hash of the value.
+ *
+ * Secrets carry the label sector7.io/credential=true (so prune keeps them
+ * unless told otherwise) and the ApplySet's part-of label.
+ */
+#ifndef S7_KUBE_SECRETS_H
+#define S7_KUBE_SECRETS_H
+
+#include "client.h"
+#include "../render/render.h"
+#include "../util/strbuf.h"
+
+/* Fills out[0..n) with a random value as gen says; out is NUL-terminated. */
+int secret_generate(const struct secret_key *k, char *out, size_t size,
+    struct s7_error *err);
+
+struct secret_report {
+	struct strbuf lines;	/* "created ns/name key (sha256 ...)" ... */
+	size_t created, added, kept;
+	unsigned long mutating;
+};
+
+void secret_report_init(struct secret_report *rep);
+void secret_report_release(struct secret_report *rep);
+
+/*
+ * Ensures the secrets of the components of r that are enabled (only the
+ * component at index `only` unless it is (size_t)-1).  applyset_id may be
+ * NULL.
+ */
+int secrets_ensure(struct kube_client *k, struct rendered *r, size_t only,
+    const char *applyset_id, struct secret_report *rep, struct s7_error *err);
+
+/* Lists each declared secret and key: present or missing, with hashes. */
+int secrets_list(struct kube_client *k, struct rendered *r,
+    struct strbuf *out, struct s7_error *err);
+
+/*
+ * The value of NAMESPACE/NAME (one of the declared secrets) and key (may
+ * be NULL when the secret has one key).  *value is wiped and freed by the
+ * caller.
+ */
+int secrets_value(struct kube_client *k, struct rendered *r,
+    const char *ref, const char *key, char **value, size_t *len,
+    struct s7_error *err);
+
+#endif
