@@ -27,7 +27,7 @@ UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
-        bench clean help docs docs-check cluster-up cluster-down integration
+        bench clean help docs docs-check cluster-up cluster-down integration wiring
 
 all: $(BUILD)/sector7
 
@@ -88,6 +88,9 @@ golden: $(BUILD)/sector7
 cli: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 tests/cli/run.sh
 
+wiring: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/wiring/run.sh
+
 # Against the simulated cluster (built on first use, see tests/cluster).
 integration: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
@@ -105,7 +108,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	  $$t fuzz/corpus/$$n || exit 1; done
 
 # Everything with the current build settings.
-check-all: unit golden cli fuzz-replay docs-check integration
+check-all: unit golden cli wiring fuzz-replay docs-check integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
