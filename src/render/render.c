@@ -150,6 +150,17 @@ add_object(struct rendered *r, size_t comp, struct ynode *obj,
 	return 0;
 }
 
+/* kind List, or FooList, with items and no name of its own. */
+static int
+is_list(const struct ynode *d)
+{
+	const char *kind = scalar_at(d, "kind");
+	const struct ynode *items = ynode_get(d, "items");
+
+	return kind && text_has_suffix(kind, "List") && items &&
+	    items->kind == Y_SEQ && scalar_at(d, "metadata.name") == NULL;
+}
+
 static int
 load_upstream(struct rendered *r, size_t comp, const struct upstream_src *u,
     const struct render_opts *o, struct s7_error *err)
@@ -184,6 +195,18 @@ load_upstream(struct rendered *r, size_t comp, const struct upstream_src *u,
 			continue;
 		/* Shared alias nodes must not be patched in two places. */
 		d = ynode_copy(&r->arena, d);
+		if (is_list(d)) {
+			/* A List (e.g. kube-prometheus's dashboards): its items
+			 * are the objects. */
+			const struct ynode *items = ynode_get(d, "items");
+			size_t j;
+
+			for (j = 0; items && j < items->n; j++)
+				if (add_object(r, comp, items->v[j], SRC_UPSTREAM,
+				    u->file, err) < 0)
+					goto done;
+			continue;
+		}
 		if (add_object(r, comp, d, SRC_UPSTREAM, u->file, err) < 0)
 			goto done;
 	}

@@ -215,6 +215,24 @@ contains "$TMP/err" "not ready after 5s"
 "$K" -n default delete svc squatter >/dev/null
 expect 0 "$S7" apply -f "$TMP/newip.yaml" --timeout 60
 
+echo "  integration: every example site renders to objects the API server accepts"
+for site in examples/*.yaml; do
+	name=$(basename "$site" .yaml)
+	"$S7" render -f "$site" -o "$TMP/dry-$name" >/dev/null || { fail "render $site"; continue; }
+	# Namespaces and CRDs for real (a dry run cannot create what others
+	# need), then everything as a server-side dry run, strictly validated.
+	mkdir -p "$TMP/found-$name"
+	grep -lE '^kind: (Namespace|CustomResourceDefinition)$' "$TMP/dry-$name"/manifests/*/*.yaml |
+		xargs -r cp -t "$TMP/found-$name"
+	"$K" apply --server-side --force-conflicts --field-manager=itest -f "$TMP/found-$name" \
+		>/dev/null 2>"$TMP/err" || fail "$name: namespaces and CRDs: $(tail -3 "$TMP/err")"
+	"$K" wait --for condition=established crd --all --timeout=60s >/dev/null
+	runs=$((runs + 1))
+	"$K" apply --server-side --force-conflicts --field-manager=itest --dry-run=server \
+		--validate=strict -R -f "$TMP/dry-$name/manifests" >/dev/null 2>"$TMP/err" ||
+		fail "$name: the API server refused: $(grep -v '^Warning' "$TMP/err" | head -5)"
+done
+
 echo "  integration: the API server stopped mid-apply"
 "$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1
 "$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons "$ADDONS" >/dev/null 2>&1 || fail "fresh cluster"
