@@ -308,6 +308,18 @@ kstatus_eval(const struct ynode *o, char *why, size_t size)
 	}
 	if (kstatus_trivial(str(o, "apiVersion"), kind))
 		return say(KS_CURRENT, why, size, "exists");
+	if (strcmp(kind, "Database") == 0 && str(o, "apiVersion") &&
+	    strncmp(str(o, "apiVersion"), "postgresql.cnpg.io/", 19) == 0) {
+		/* CloudNativePG reports a Database by status.applied only. */
+		const struct ynode *ap = ynode_path(o, "status.applied");
+
+		if (ap && ynode_truthy(ap))
+			return say(KS_CURRENT, why, size, "applied");
+		if (ap)
+			return say(KS_FAILED, why, size, "not applied: %s",
+			    str(o, "status.message") ? str(o, "status.message") : "");
+		return say(KS_IN_PROGRESS, why, size, "not yet applied");
+	}
 	return generic(o, why, size);
 }
 
