@@ -436,6 +436,34 @@ secrets_list(struct kube_client *k, struct rendered *r, struct strbuf *out,
 				strbuf_addf(out, "%-14s %s/%s %s: sha256 %s\n", c->name,
 				    sp->namespace, sp->name, sp->keys[l].key, h);
 			}
+			for (l = 0; l < sp->nalso; l++) {
+				struct ynode *copy = NULL;
+				const struct ynode *cd, *sd = ynode_get(live, "data");
+				size_t m;
+				int same = sd != NULL;
+
+				status = 0;
+				if (kube_call(k, "GET", path_of(k, &a, sp->also[l],
+				    sp->name), NULL, NULL, 0, &a, &copy, &status,
+				    "secret", err) < 0 && status != 404) {
+					wipe_data(live);
+					goto done;
+				}
+				cd = ynode_get(copy, "data");
+				for (m = 0; same && m < sd->n; m++) {
+					const struct ynode *v = ynode_get(cd,
+					    sd->v[2 * m]->str);
+
+					same = v && v->len == sd->v[2 * m + 1]->len &&
+					    memcmp(v->str, sd->v[2 * m + 1]->str,
+					    v->len) == 0;
+				}
+				strbuf_addf(out, "%-14s %s/%s: copy of %s/%s, %s\n",
+				    c->name, sp->also[l], sp->name, sp->namespace,
+				    sp->name, copy == NULL ? "missing" : same ?
+				    "in sync" : "differs");
+				wipe_data(copy);
+			}
 			wipe_data(live);
 		}
 	}
