@@ -144,6 +144,8 @@ static const struct field nextcloud_fields[] = {
 static const struct field grafana_fields[] = {
 	{ "enabled", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0, "deploy it" },
 	{ "host", T_HOST, 0, "grafana", NULL, 0, 0, NULL, 0, "host name" },
+	{ "size", T_SIZE, 0, "1Gi", NULL, 0, 0, NULL, 0,
+	  "its volume (users, dashboards and alerts made in the UI)" },
 	{ NULL },
 };
 
@@ -181,7 +183,13 @@ static const struct field backup_fields[] = {
 	{ "keep", T_DURATION, 0, "30d", NULL, 0, 0, NULL, 0,
 	  "how long backups are kept" },
 	{ "target", T_URL, 0, NULL, NULL, 0, 0, NULL, 0,
-	  "where backups go: nfs://host/path or s3://endpoint/bucket" },
+	  "where backups go: nfs://host/path, s3://endpoint/bucket[/prefix] (HTTPS) or s3+http://endpoint/bucket; Velero only with s3" },
+	{ "region", T_LABEL, 0, "us-east-1", NULL, 0, 0, NULL, 0,
+	  "region of an s3 target's bucket (Garage: garage)" },
+	{ "s3-secret", T_LABEL, 0, "backup-s3", NULL, 0, 0, NULL, 0,
+	  "for an s3 target: Secret you create in namespaces velero and longhorn-system with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the longhorn-system copy also AWS_ENDPOINTS: the endpoint URL)" },
+	{ "dump-size", T_SIZE, 0, "10Gi", NULL, 0, 0, NULL, 0,
+	  "volume for each PostgreSQL cluster's nightly dumps" },
 	{ NULL },
 };
 
