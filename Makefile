@@ -27,7 +27,8 @@ UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
-        bench clean help docs docs-check cluster-up cluster-down integration wiring
+        bench clean help docs docs-check cluster-up cluster-down integration wiring \
+        postgres-roles
 
 all: $(BUILD)/sector7
 
@@ -91,6 +92,10 @@ cli: $(BUILD)/sector7
 wiring: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 tests/wiring/run.sh
 
+# The shared PostgreSQL's roles on a real PostgreSQL server.
+postgres-roles: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/postgres/run.sh
+
 # Against the simulated cluster (built on first use, see tests/cluster).
 integration: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
@@ -108,7 +113,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	  $$t fuzz/corpus/$$n || exit 1; done
 
 # Everything with the current build settings.
-check-all: unit golden cli wiring fuzz-replay docs-check integration
+check-all: unit golden cli wiring postgres-roles fuzz-replay docs-check integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
