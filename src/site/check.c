@@ -484,6 +484,11 @@ check_apps(const struct site *s, struct findings *f)
 			findings_add(f, SEV_WARNING, "apps.appflowy.s3",
 			    site_at(s, "apps.appflowy.s3"),
 			    "MinIO community edition is archived and unpatched since 2026; garage or seaweedfs are maintained");
+		else if (strcmp(s3, "seaweedfs") == 0 &&
+		    strcmp(ynode_get_str(s->norm, "ingress"), "ingress-nginx") == 0)
+			findings_add(f, SEV_ERROR, "apps.appflowy.s3",
+			    site_at(s, "apps.appflowy.s3"),
+			    "s3: seaweedfs cannot work behind ingress-nginx: SeaweedFS checks presigned URLs against X-Forwarded-Host, which ingress-nginx always sets (and cannot drop with snippets off), so uploads and downloads fail; use s3: garage, or ingress: traefik");
 		else if (ynode_get(af->y, "minio-image"))
 			findings_add(f, SEV_WARNING, "apps.appflowy.minio-image",
 			    site_at(s, "apps.appflowy.minio-image"),
