@@ -3,6 +3,7 @@
 #include "context.h"
 #include "../util/ipv4.h"
 #include "../util/strnum.h"
+#include "../util/text.h"
 #include "../util/banned.h"
 
 static const char *
@@ -13,6 +14,63 @@ cluster_issuer(const char *issuer)
 	if (strcmp(issuer, "letsencrypt-staging") == 0)
 		return "letsencrypt-staging";
 	return "sector7-ca";
+}
+
+
+/*
+ * The parts of backup.target that templates need: Longhorn wants
+ * nfs://host:/path and s3://bucket@region/prefix/, Velero an endpoint URL
+ * and a bucket.  The site's form is validated by the loader.
+ */
+static void
+backup_target(struct arena *a, struct ynode *backup)
+{
+	const char *t = ynode_get_str(backup, "target"), *rest, *slash;
+	const char *region = ynode_get_str(backup, "region");
+	int http = 0;
+	size_t n;
+
+	if (t == NULL)
+		return;
+	if (text_has_prefix(t, "nfs://")) {
+		rest = t + 6;
+		slash = strchr(rest, '/');
+		ynode_map_set(a, backup, "target-kind", ynode_str(a, "nfs"));
+		n = (size_t)(slash - rest);
+		if (n > 0 && rest[n - 1] == ':')	/* already nfs://host:/path */
+			n--;
+		ynode_map_set(a, backup, "longhorn-url", ynode_strf(a,
+		    "nfs://%s:%s", arena_strndup(a, rest, n), slash));
+		return;
+	}
+	if (text_has_prefix(t, "s3+http://")) {
+		rest = t + 10;
+		http = 1;
+	} else
+		rest = t + 5;
+	slash = strchr(rest, '/');
+	{
+		const char *host = arena_strndup(a, rest, (size_t)(slash - rest));
+		const char *bucket = slash + 1, *end = strchr(bucket, '/');
+		const char *b = end ? arena_strndup(a, bucket, (size_t)(end - bucket)) :
+		    bucket;
+		const char *prefix = end && end[1] ? end + 1 : NULL;
+
+		ynode_map_set(a, backup, "target-kind", ynode_str(a, "s3"));
+		ynode_map_set(a, backup, "s3-url", ynode_strf(a, "%s://%s",
+		    http ? "http" : "https", host));
+		ynode_map_set(a, backup, "s3-bucket", ynode_str(a, b));
+		if (prefix) {
+			n = strlen(prefix);
+			while (n > 0 && prefix[n - 1] == '/')
+				n--;
+			prefix = arena_strndup(a, prefix, n);
+			ynode_map_set(a, backup, "s3-prefix", ynode_str(a, prefix));
+		}
+		ynode_map_set(a, backup, "longhorn-url", ynode_strf(a,
+		    "s3://%s@%s/%s%s", b, region ? region : "us-east-1",
+		    prefix ? prefix : "", prefix ? "/" : ""));
+	}
 }
 
 struct ynode *
@@ -81,6 +139,7 @@ context_build(struct arena *a, const struct site *s, const char *version)
 	ynode_map_set(a, backup, "keep-hours", ynode_int(a, hours));
 	ynode_map_set(a, backup, "keep-days", ynode_int(a,
 	    hours / 24 > 0 ? hours / 24 : 1));
+	backup_target(a, backup);
 
 	ynode_map_set(a, me, "version", ynode_str(a, version));
 	ynode_map_set(a, me, "namespace", ynode_str(a, s->name));
