@@ -39,6 +39,8 @@ for r in roles:
                        ("replication", "REPLICATION", "NOREPLICATION"), ("bypassrls", "BYPASSRLS", "NOBYPASSRLS")):
         flags.append(yes if r.get(k) else no)
     print("role %s %s" % (r["name"], " ".join(flags)))
+    for g in r.get("inRoles", []):
+        print("grant %s %s" % (g, r["name"]))
 for name, owner in dbs:
     print("db %s %s" % (name, owner))
 PY
@@ -66,11 +68,13 @@ expect_denied() {
 while read -r kind name rest; do
 	case $kind in
 	role) admin -c "CREATE ROLE \"$name\" $rest PASSWORD 'pw-$name'" >/dev/null ;;
+	grant) admin -c "GRANT \"$name\" TO \"$rest\"" >/dev/null ;;
 	db) admin -c "CREATE DATABASE \"$name\" OWNER \"$rest\"" >/dev/null ;;
 	esac
 done <"$TMP/plan"
-consumers=$(awk '$1 == "role" {print $2}' "$TMP/plan")
-echo "  postgres: roles $(echo $consumers) on PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
+consumers=$(awk '$1 == "db" {print $3}' "$TMP/plan")
+grep -q '^role dump ' "$TMP/plan" || fail "no role dump for the nightly dumps"
+echo "  postgres: roles $(echo $consumers) dump on PostgreSQL $("$PGBIN/postgres" --version | awk '{print $3}')"
 
 for r in $consumers; do
 	expect_ok "$r" "$r" "CREATE TABLE secrets_of_$r (v text); INSERT INTO secrets_of_$r VALUES ('mine')"
@@ -86,6 +90,30 @@ for r in $consumers; do
 		expect_denied "$r" "$o" "DROP TABLE secrets_of_$o"
 	done
 done
+# The dump role: the backup component's dump.sh, as that role, reads
+# everything and changes nothing.
+admin -d "$(echo $consumers | cut -d' ' -f1)" -c "ALTER TABLE secrets_of_$(echo $consumers | cut -d' ' -f1) ENABLE ROW LEVEL SECURITY" >/dev/null
+runs=$((runs + 1))
+PGPASSWORD=pw-dump "$PGBIN/pg_dumpall" -h 127.0.0.1 -p "$port" -U dump --globals-only \
+	--no-role-passwords --file="$TMP/globals.sql" 2>"$TMP/out" ||
+	fail "dump: pg_dumpall --globals-only refused: $(cat "$TMP/out")"
+grep -q 'CREATE ROLE' "$TMP/globals.sql" 2>/dev/null || fail "dump: no roles in globals.sql"
+grep -q 'PASSWORD' "$TMP/globals.sql" 2>/dev/null && fail "dump: globals.sql holds passwords"
+for d in $consumers; do
+	runs=$((runs + 1))
+	if PGPASSWORD=pw-dump "$PGBIN/pg_dump" -h 127.0.0.1 -p "$port" -U dump --format=custom \
+		--dbname="$d" --file="$TMP/$d.dump" 2>"$TMP/out"; then
+		"$PGBIN/pg_restore" --data-only --file=- "$TMP/$d.dump" 2>"$TMP/out" | grep -q "^mine$" ||
+			fail "dump: the dump of $d lacks its rows"
+	else
+		fail "dump: pg_dump $d refused: $(cat "$TMP/out")"
+	fi
+	expect_denied dump "$d" "DELETE FROM secrets_of_$d"
+	expect_denied dump "$d" "CREATE TABLE intruder (x int)"
+	expect_denied dump "$d" "INSERT INTO secrets_of_$d VALUES ('theirs')"
+done
+expect_denied dump postgres "CREATE ROLE sneaky_dump"
+
 runs=$((runs + 1))
 PGPASSWORD=wrong "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U "$(echo $consumers | cut -d' ' -f1)" \
 	-d postgres -X -c 'select 1' >/dev/null 2>&1 && fail "a wrong password was accepted"
