@@ -25,6 +25,21 @@ const struct opt_spec diff_opts[] = {
 	{ NULL },
 };
 
+/* Each line of notes on stderr, after the diffs. */
+static void
+print_notes(const struct strbuf *notes)
+{
+	const char *p = notes->buf, *nl;
+
+	while (p && *p) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		fprintf(stderr, "sector7: %.*s\n", (int)(nl - p), p);
+		p = *nl ? nl + 1 : nl;
+	}
+}
+
 int
 cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 {
@@ -32,7 +47,7 @@ cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 	struct rendered r;
 	struct apply_opts ao;
 	struct s7_error err;
-	struct strbuf out;
+	struct strbuf out, notes;
 	size_t changed = 0;
 	int code;
 
@@ -44,23 +59,28 @@ cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 	catalog_init(&cat);
 	rendered_init(&r);
 	strbuf_init(&out, STRBUF_LARGE);
+	strbuf_init(&notes, STRBUF_SMALL);
 	memset(&ao, 0, sizeof(ao));
 	ao.phase = (int)dphase;
 	ao.only = donly;
 	ao.version = SECTOR7_VERSION;
 	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0 ||
-	    apply_diff(c->kube, &r, &ao, &c->site, &out, &changed, &err) < 0) {
+	    apply_diff(c->kube, &r, &ao, &c->site, &out, &notes, &changed,
+	    &err) < 0) {
 		fwrite(out.buf, 1, out.len, stdout);
+		print_notes(&notes);
 		s7_error_print(&err, stderr);
 		code = exit_code(&err);
 		goto done;
 	}
 	fwrite(out.buf, 1, out.len, stdout);
+	print_notes(&notes);
 	if (changed)
 		fprintf(stderr, "sector7: %zu object%s would change\n", changed,
 		    changed == 1 ? "" : "s");
 	code = changed ? 1 : 0;
 done:
+	strbuf_release(&notes);
 	strbuf_release(&out);
 	rendered_release(&r);
 	catalog_release(&cat);

@@ -26,6 +26,7 @@
 
 #define TICK_MS 250
 #define LIST_TIMEOUT_MS 120000
+#define REPLACE_TIMEOUT_MS 60000
 
 enum { STEP_FOUNDATION, STEP_BUILTIN, STEP_CUSTOM, NSTEPS };
 
@@ -39,6 +40,7 @@ struct member {
 	char hash[SHA256_HEXLEN];
 	struct http_req req;
 	int sent, failed;
+	int replace;			/* refused: delete and create again */
 	char error[1024];
 };
 
@@ -63,6 +65,14 @@ struct engine {
 	double started;
 	int refreshed;		/* discovery reloaded since the last step */
 	long long since_ms;	/* when the run started */
+	struct class_mode *classes;	/* StorageClasses looked up */
+};
+
+/* Whether a StorageClass binds its volumes only for a pod (cached). */
+struct class_mode {
+	const char *name;
+	int first_consumer;
+	struct class_mode *next;
 };
 
 static double
@@ -247,12 +257,35 @@ member_name(struct engine *e, const struct member *m)
 	    m->ro->name);
 }
 
+/*
+ * Whether the server refused m's apply only because it would change a
+ * Job's pod template, which cannot change once the Job exists.  A Job of
+ * ours is a one-off task (pulling a model, say) whose new template is
+ * meant to run: it is deleted and created again.  Other kinds with
+ * fields that cannot change (a Deployment's selector, a PVC's class)
+ * stay refused: recreating them loses pods or data.
+ */
+static int
+replaceable(const struct member *m)
+{
+	const struct http_req *r = &m->req;
+
+	return r->status == 422 && strcmp(m->ro->kind, "Job") == 0 &&
+	    strcmp(m->res->group, "batch") == 0 && r->body_out.buf &&
+	    strstr(r->body_out.buf, "spec.template") &&
+	    strstr(r->body_out.buf, "field is immutable");
+}
+
 static void
 applied(struct http_req *r)
 {
 	struct member *m = r->arg;
 	struct s7_error err;
 
+	if (!r->transport_error && replaceable(m)) {
+		m->replace = 1;
+		return;
+	}
 	if (r->transport_error || r->status < 200 || r->status >= 300) {
 		kube_req_error(r, "apply", &err);
 		snprintf(m->error, sizeof(m->error), "%s", err.msg);
@@ -372,6 +405,76 @@ submit_apply(struct engine *e, struct member *m, int dry, http_done_fn done,
 	return http_submit(e->k->http, &m->req, err);
 }
 
+/* Waits for every sent request of ms to be answered. */
+static void
+wait_sent(struct engine *e, struct member **ms, size_t n)
+{
+	size_t i;
+
+	for (;;) {
+		int busy = 0;
+
+		for (i = 0; i < n; i++)
+			if (ms[i]->sent && !ms[i]->req.done)
+				busy = 1;
+		if (!busy)
+			break;
+		pump(e, TICK_MS);
+		tick(e, 0);
+	}
+}
+
+/*
+ * Deletes m (see replaceable()) and applies it again once the watch has
+ * seen it go.  Its pods go in the background.
+ */
+static void
+replace(struct engine *e, struct member *m)
+{
+	struct s7_error serr;
+	long long until = http_now_ms() + REPLACE_TIMEOUT_MS;
+	long status = 0;
+
+	m->replace = 0;
+	m->sent = 0;
+	if (kube_call(e->k, "DELETE", arena_printf(&e->arena,
+	    "%s?propagationPolicy=Background", kube_path(&e->arena, m->res,
+	    m->ns, m->ro->name)), NULL, NULL, 0, &e->arena, NULL, &status,
+	    "replace", &serr) < 0 && status != 404) {
+		snprintf(m->error, sizeof(m->error), "%s", serr.msg);
+		m->failed = 1;
+		return;
+	}
+	e->st->mutating++;
+	while (watchset_get(&e->ws, m->res, m->ns, m->ro->name)) {
+		if (http_now_ms() > until || lost(e, &serr) < 0) {
+			snprintf(m->error, sizeof(m->error),
+			    "deleted to be replaced, but still there after %ds",
+			    REPLACE_TIMEOUT_MS / 1000);
+			m->failed = 1;
+			return;
+		}
+		pump(e, TICK_MS);
+	}
+	if (submit_apply(e, m, 0, applied, &serr) < 0) {
+		snprintf(m->error, sizeof(m->error), "%s", serr.msg);
+		m->failed = 1;
+		return;
+	}
+	m->sent = 1;
+	e->st->mutating++;
+	wait_sent(e, &m, 1);
+	if (m->replace) {
+		snprintf(m->error, sizeof(m->error),
+		    "refused again after it was deleted");
+		m->failed = 1;
+		return;
+	}
+	if (!m->failed)
+		report(e, "%s: replaced %s (a Job's pod template cannot change)",
+		    e->r->comps[m->ro->comp].c->name, member_name(e, m));
+}
+
 /* Sends what differs; returns -1 if any apply failed. */
 static int
 apply_step(struct engine *e, struct member **ms, size_t n,
@@ -408,17 +511,10 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 		e->st->applied++;
 		e->st->mutating++;
 	}
-	for (;;) {
-		int busy = 0;
-
-		for (i = 0; i < n; i++)
-			if (ms[i]->sent && !ms[i]->req.done)
-				busy = 1;
-		if (!busy)
-			break;
-		pump(e, TICK_MS);
-		tick(e, 0);
-	}
+	wait_sent(e, ms, n);
+	for (i = 0; i < n; i++)
+		if (ms[i]->replace)
+			replace(e, ms[i]);
 	for (i = 0; i < n; i++)
 		if (ms[i]->failed) {
 			failed++;
@@ -437,15 +533,64 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 }
 
 /* Readiness of one member; why gets the reason when not ready. */
+static int get_object(struct engine *e, const struct kube_resource *r,
+    const char *ns, const char *name, struct ynode **out,
+    struct s7_error *err);
+
+static int
+first_consumer(struct engine *e, const char *class)
+{
+	const struct kube_resource *r;
+	struct class_mode *c;
+	struct ynode *sc = NULL;
+	struct s7_error err;
+	const char *mode;
+
+	for (c = e->classes; c; c = c->next)
+		if (strcmp(c->name, class) == 0)
+			return c->first_consumer;
+	r = kube_find(e->k, "storage.k8s.io/v1", "StorageClass");
+	if (r == NULL || get_object(e, r, NULL, class, &sc, &err) < 0)
+		return 0;	/* asked again next time */
+	mode = ynode_get_str(sc, "volumeBindingMode");
+	c = arena_alloc(&e->arena, sizeof(*c));
+	c->name = arena_strdup(&e->arena, class);
+	c->first_consumer = mode && strcmp(mode, "WaitForFirstConsumer") == 0;
+	c->next = e->classes;
+	e->classes = c;
+	return c->first_consumer;
+}
+
+/*
+ * Readiness of one member.  A claim of a class that binds on first use
+ * (WaitForFirstConsumer) stays Pending until a pod that uses it is
+ * scheduled; one only a CronJob uses would hold apply until the job's
+ * first run, so it counts as ready until a pod picks a node for it.
+ */
 static enum kstatus
 member_status(struct engine *e, const struct member *m, char *why, size_t size)
 {
+	const struct ynode *live;
+	enum kstatus st;
+	const char *class;
+
 	if (kstatus_trivial(m->ro->api_version, m->ro->kind)) {
 		snprintf(why, size, "exists");
 		return KS_CURRENT;
 	}
-	return kstatus_eval(watchset_get(&e->ws, m->res, m->ns, m->ro->name),
-	    why, size);
+	live = watchset_get(&e->ws, m->res, m->ns, m->ro->name);
+	st = kstatus_eval(live, why, size);
+	if (st == KS_IN_PROGRESS && live &&
+	    strcmp(m->ro->kind, "PersistentVolumeClaim") == 0 &&
+	    (class = ynode_get_str(ynode_get(live, "spec"),
+	    "storageClassName")) != NULL &&
+	    ynode_get(ynode_get(ynode_get(live, "metadata"), "annotations"),
+	    "volume.kubernetes.io/selected-node") == NULL &&
+	    first_consumer(e, class)) {
+		snprintf(why, size, "waits for its first consumer (%s)", class);
+		return KS_CURRENT;
+	}
+	return st;
 }
 
 static enum kstatus
@@ -1538,9 +1683,10 @@ dry_done(struct http_req *r)
 int
 apply_diff(struct kube_client *k, struct rendered *r,
     const struct apply_opts *o, const struct site *s, struct strbuf *out,
-    size_t *changed, struct s7_error *err)
+    struct strbuf *notes, size_t *changed, struct s7_error *err)
 {
 	struct engine e;
+	struct apply_stats st;
 	struct plan p;
 	struct member *ms = NULL;
 	size_t i, j, n = 0;
@@ -1552,6 +1698,8 @@ apply_diff(struct kube_client *k, struct rendered *r,
 	e.r = r;
 	e.s = s;
 	e.o = o;
+	apply_stats_init(&st);
+	e.st = &st;		/* for report() */
 	arena_init(&e.arena);
 	watchset_init(&e.ws, k);
 	e.ws.list_only = 1;
@@ -1617,6 +1765,9 @@ apply_diff(struct kube_client *k, struct rendered *r,
 		if (m->sent && m->req.status >= 200 && m->req.status < 300)
 			json_parse(&e.arena, "dry run", m->req.body_out.buf,
 			    m->req.body_out.len, &after, &perr);
+		else if (m->sent && live && replaceable(m))
+			report(&e, "%s: would be replaced (a Job's pod template "
+			    "cannot change)", name);
 		else if (m->sent && live) {
 			/* An existing object the server refuses: say why. */
 			kube_req_error(&m->req, name, &perr);
@@ -1652,6 +1803,8 @@ apply_diff(struct kube_client *k, struct rendered *r,
 	}
 	ret = err->msg[0] ? -1 : 0;
 done:
+	strbuf_add(notes, st.report.buf, st.report.len);
+	apply_stats_release(&st);
 	for (i = 0; i < n; i++) {
 		if (ms[i].sent && !ms[i].req.done)
 			http_cancel(k->http, &ms[i].req);

@@ -100,11 +100,12 @@ int apply_status(struct kube_client *k, struct rendered *r,
 /*
  * What apply would change: a server-side dry run of every object of the
  * plan against the live state.  Appends a unified diff per changed object
- * to out (Secret values only as hashes) and counts them in *changed.
+ * to out (Secret values only as hashes) and counts them in *changed;
+ * notes gets a line per object the server refused or apply would replace.
  */
 int apply_diff(struct kube_client *k, struct rendered *r,
     const struct apply_opts *o, const struct site *s, struct strbuf *out,
-    size_t *changed, struct s7_error *err);
+    struct strbuf *notes, size_t *changed, struct s7_error *err);
 
 /* The resource of a kind alone (gates name no version). */
 const struct kube_resource *apply_find_kind(struct kube_client *k,
