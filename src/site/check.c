@@ -278,55 +278,83 @@ struct claim {
 	uint64_t bytes;
 };
 
+/* Adds a claim of size (a site size such as 20Gi) times copies. */
+static size_t
+claim(struct claim *c, size_t n, size_t max, const char *what,
+    const char *size, uint64_t copies)
+{
+	uint64_t b;
+
+	if (n >= max || size == NULL || site_parse_size(size, &b) < 0)
+		return n;
+	c[n].what = what;
+	c[n].bytes = b * copies;
+	return n + 1;
+}
+
+/*
+ * Every volume the catalog renders on the site's storage class, as the
+ * components size them: the site's size keys and the few fixed volumes
+ * (AppFlowy's Redis and search index, Valkey).  The wiring check
+ * compares the total with the rendered claims.
+ */
 static size_t
 claims(const struct site *s, struct claim *c, size_t max)
 {
 	static const struct {
-		const char *app, *key, *what;
+		const char *app, *key, *what, *fixed;
 	} vols[] = {
-		{ "heimdall", "size", "heimdall" },
-		{ "postgres", "size", "postgres" },
-		{ "n8n", "size", "n8n" },
-		{ "n8n", "model-size", "ollama models" },
-		{ "nocodb", "size", "nocodb" },
-		{ "appflowy", "db-size", "appflowy database" },
-		{ "appflowy", "s3-size", "appflowy objects" },
-		{ "nextcloud", "size", "nextcloud" },
+		{ "heimdall", "size", "heimdall", NULL },
+		{ "postgres", "size", "postgres", NULL },
+		{ "n8n", "size", "n8n", NULL },
+		{ "n8n", "model-size", "ollama models", NULL },
+		{ "n8n", "queue", "n8n queue", "1Gi" },
+		{ "nocodb", "size", "nocodb", NULL },
+		{ "appflowy", "db-size", "appflowy database", NULL },
+		{ "appflowy", "s3-size", "appflowy objects", NULL },
+		{ "appflowy", NULL, "appflowy redis", "2Gi" },
+		{ "appflowy", NULL, "appflowy search", "5Gi" },
+		{ "nextcloud", "size", "nextcloud", NULL },
+		{ "nextcloud", NULL, "nextcloud valkey", "1Gi" },
 	};
 	const struct ynode *mon = site_get(s, "monitoring");
+	const struct ynode *backup = site_get(s, "backup");
+	const char *dump = ynode_get_str(backup, "dump-size");
 	size_t i, n = 0;
 
-	for (i = 0; i < sizeof(vols) / sizeof(vols[0]) && n < max; i++) {
+	for (i = 0; i < sizeof(vols) / sizeof(vols[0]); i++) {
 		const struct site_app *a = site_app(s, vols[i].app);
-		const char *v;
-		uint64_t b;
+		uint64_t copies = 1;
 
 		if (a == NULL || !a->enabled)
 			continue;
-		if (strcmp(vols[i].key, "model-size") == 0 &&
+		if (vols[i].key && strcmp(vols[i].key, "model-size") == 0 &&
 		    strcmp(ynode_get_str(a->y, "gpu"), "ollama") != 0)
 			continue;
-		v = ynode_get_str(a->y, vols[i].key);
-		if (v == NULL || site_parse_size(v, &b) < 0)
+		if (vols[i].key && strcmp(vols[i].key, "queue") == 0 &&
+		    !ynode_truthy(ynode_get(a->y, "queue")))
 			continue;
 		if (strcmp(vols[i].app, "postgres") == 0) {
 			const char *err;
 
-			b *= (uint64_t)s7_strtonum(ynode_get_str(a->y,
+			copies = (uint64_t)s7_strtonum(ynode_get_str(a->y,
 			    "instances"), 1, 3, &err);
 		}
-		c[n].what = vols[i].what;
-		c[n].bytes = b;
-		n++;
+		n = claim(c, n, max, vols[i].what, vols[i].fixed ?
+		    vols[i].fixed : ynode_get_str(a->y, vols[i].key), copies);
 	}
-	if (ynode_truthy(ynode_get(mon, "enabled")) && n < max) {
-		uint64_t b;
-
-		if (site_parse_size(ynode_get_str(mon, "size"), &b) == 0) {
-			c[n].what = "prometheus";
-			c[n].bytes = b;
-			n++;
-		}
+	if (ynode_truthy(ynode_get(mon, "enabled"))) {
+		n = claim(c, n, max, "prometheus", ynode_get_str(mon, "size"), 1);
+		if (site_app_enabled(s, "grafana"))
+			n = claim(c, n, max, "grafana", ynode_get_str(
+			    site_app(s, "grafana")->y, "size"), 1);
+	}
+	/* The nightly dumps, one volume per PostgreSQL cluster. */
+	if (ynode_get(backup, "target")) {
+		if (site_app_enabled(s, "postgres"))
+			n = claim(c, n, max, "postgres dumps", dump, 1);
+		if (site_app_enabled(s, "appflowy"))
+			n = claim(c, n, max, "appflowy dumps", dump, 1);
 	}
 	return n;
 }
@@ -335,7 +363,7 @@ static void
 check_storage(const struct site *s, struct findings *f)
 {
 	const struct ynode *rep = site_at(s, "storage.replicas");
-	struct claim c[16];
+	struct claim c[32];
 	size_t nc, i, declared = 0;
 	uint64_t asked = 0, have = 0;
 	struct strbuf sb;
@@ -383,8 +411,13 @@ check_storage(const struct site *s, struct findings *f)
 		    asked / GiB, sb.buf, s->replicas, have / GiB);
 	else if (asked > have / 4 * 3)
 		findings_add(f, SEV_WARNING, "nodes", site_at(s, "nodes"),
-		    "the apps ask for %.0f GiB of %.0f GiB declared: Longhorn keeps 25%% free by default, so volumes may not schedule",
-		    asked / GiB, have / GiB);
+		    "the apps ask for %.0f GiB of %.0f GiB declared (%s; times %lld replicas): Longhorn keeps 25%% free by default, so volumes may not schedule",
+		    asked / GiB, have / GiB, sb.buf, s->replicas);
+	else
+		findings_add(f, SEV_NOTE, "nodes", site_at(s, "nodes"),
+		    "the apps ask for %.0f GiB of %.0f GiB declared (%s; times %lld replica%s)",
+		    asked / GiB, have / GiB, sb.buf, s->replicas,
+		    s->replicas == 1 ? "" : "s");
 	strbuf_release(&sb);
 }
 
@@ -508,7 +541,16 @@ check_apps(const struct site *s, struct findings *f)
 	if (ynode_get(backup, "target") == NULL)
 		findings_add(f, SEV_WARNING, "backup.target",
 		    site_at(s, "backup") ? site_at(s, "backup") : NULL,
-		    "no backup target: snapshots and dumps stay inside the cluster, so losing the nodes loses the backups too; set backup.target to nfs://host/path or s3://endpoint/bucket");
+		    "no backup target: only Longhorn's daily snapshots, on the same disks as the volumes, so losing the nodes loses the backups too; no database dumps and no Velero; set backup.target to nfs://host/path or s3://endpoint/bucket");
+	else if (strncmp(ynode_get_str(backup, "target"), "nfs:", 4) == 0)
+		findings_add(f, SEV_NOTE, "backup.target",
+		    site_at(s, "backup.target"),
+		    "an NFS target takes Longhorn's volume backups and the nightly database dumps, but not Velero's, which needs object storage: the cluster's objects, generated Secrets included, are not backed up; keep a copy of the Secrets labelled sector7.io/credential (n8n's encryption key and AppFlowy's JWT secret cannot be made again)");
+	else
+		findings_add(f, SEV_NOTE, "backup.target",
+		    site_at(s, "backup.target"),
+		    "the S3 target needs the Secret '%s' (AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY; in longhorn-system also AWS_ENDPOINTS) in namespaces velero and longhorn-system before backups can run; sector7 does not create it",
+		    ynode_get_str(backup, "s3-secret"));
 	if (!ynode_truthy(ynode_get(mon, "enabled")))
 		findings_add(f, SEV_WARNING, "monitoring.enabled",
 		    site_at(s, "monitoring.enabled"),

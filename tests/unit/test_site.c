@@ -244,7 +244,7 @@ budget(void)
 	    (int)(strstr(base, "nodes:\n") + 7 - base), base) > 0);
 	got = errors_of(both, NULL);
 	/* 1+100+20+20+50+50+50 GiB (no GPU: no model volume), twice */
-	CHECK_CONTAINS(got, "12:3: nodes: the apps ask for 582 GiB of replicated storage (heimdall 1 GiB, postgres 100 GiB");
+	CHECK_CONTAINS(got, "12:3: nodes: the apps ask for 598 GiB of replicated storage (heimdall 1 GiB, postgres 100 GiB");
 	CHECK_CONTAINS(got, "times 2 replicas) but the nodes declare 200 GiB");
 	free(got);
 	free(both);

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """Checks the wiring of a rendered site (the output of `sector7 render -o DIR`).
 
-    check.py DIR SITE.yaml
+    check.py DIR SITE.yaml [CHECK.json]
 
 Rules every rendered object must follow (docs/apps.md), then rules per
 application.  Prints one line per violation and exits 1 if there is any.
@@ -150,6 +150,41 @@ for app, host in defaults.items():
         ann = o["metadata"].get("annotations", {}) or {}
         if ann.get("cert-manager.io/cluster-issuer") != issuer:
             bad(o, "cert-manager.io/cluster-issuer is not %s" % issuer)
+
+# --- storage: check's budget is what the render asks for --------------------
+def gib(q):
+    m = re.fullmatch(r"(\d+)(Mi|Gi|Ti)", str(q))
+    return int(m.group(1)) * {"Mi": 1 / 1024, "Gi": 1, "Ti": 1024}[m.group(2)]
+
+
+if len(sys.argv) > 3:
+    cls = (site.get("storage") or {}).get("class", "longhorn")
+    rendered = 0.0
+    for o in objs:
+        k = o.get("kind")
+        if k == "PersistentVolumeClaim" and o["spec"].get("storageClassName") == cls:
+            rendered += gib(o["spec"]["resources"]["requests"]["storage"])
+        elif k == "PersistentVolumeClaim":
+            bad(o, "not on the site's storage class %s" % cls)
+        elif k == "Cluster" and o["apiVersion"].startswith("postgresql.cnpg.io/"):
+            rendered += gib(o["spec"]["storage"]["size"]) * o["spec"].get("instances", 1)
+        elif k == "Prometheus":
+            t = o["spec"].get("storage", {}).get("volumeClaimTemplate", {}).get("spec", {})
+            rendered += gib(t["resources"]["requests"]["storage"]) * o["spec"].get("replicas", 1)
+        elif k == "StatefulSet" and pod_spec(o) and o["spec"].get("volumeClaimTemplates"):
+            bad(o, "volumeClaimTemplates the storage budget does not count")
+    budget = None
+    for fd in __import__("json").load(open(sys.argv[3]))["findings"]:
+        m = re.search(r"the storage budget \((\d+) GiB with (\d+) replicas|"
+                      r"the apps ask for (\d+) GiB.*times (\d+) replica", fd["message"])
+        if m:
+            budget = int(m.group(1) or m.group(3))
+            replicas = int(m.group(2) or m.group(4))
+    if budget is None:
+        problems.append("storage: check states no storage budget")
+    elif budget != round(rendered * replicas):
+        problems.append("storage: check counts %d GiB, the render asks for %g GiB times %d replicas"
+                        % (budget, rendered, replicas))
 
 for p in problems:
     print("wiring: %s: %s" % (os.path.basename(SITE), p))

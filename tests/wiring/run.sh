@@ -9,7 +9,8 @@ fails=0
 for site in examples/*.yaml; do
 	out="$TMP/$(basename "$site" .yaml)"
 	"$S7" render -f "$site" -o "$out" >/dev/null || { fails=$((fails + 1)); continue; }
-	/usr/bin/python3 tests/wiring/check.py "$out" "$site" || fails=$((fails + 1))
+	"$S7" check -f "$site" --output json >"$out.check"
+	/usr/bin/python3 tests/wiring/check.py "$out" "$site" "$out.check" || fails=$((fails + 1))
 done
 echo "  wiring: $fails site(s) with problems"
 [ "$fails" = 0 ]
