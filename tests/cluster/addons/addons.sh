@@ -51,6 +51,13 @@ start_addons() { # start_addons DIR LIST
         "${kubectl[@]}" wait --for condition=established --timeout=60s \
           crd/helmcharts.helm.cattle.io crd/helmchartconfigs.helm.cattle.io >/dev/null
         "${apply[@]}" <"$HERE/sim/k3s-packaged.yaml" >/dev/null
+        # Traefik's own CRDs (Middleware and the rest of traefik.io; not
+        # the hub.traefik.io ones), which k3s installs with its traefik-crd
+        # chart, from the pinned chart's crds/.
+        local crds=("$up"/traefik/v41.3.0/crds/traefik.io_*.yaml)
+        [ -f "${crds[0]}" ] || { echo "up.sh: no Traefik CRDs under $up/traefik/v41.3.0/crds" >&2; return 1; }
+        "${kubectl[@]}" apply --server-side --field-manager=sector7-sim "${crds[@]/#/-f}" >/dev/null
+        "${kubectl[@]}" wait --for condition=established --timeout=60s crd/middlewares.traefik.io >/dev/null
         local port
         port=$(sed -n 's/^APISERVER_PORT=//p' "$dir/ports.env")
         start addon-k3s "$dir" /usr/bin/python3 "$HERE/sim/controllers-sim.py" \
