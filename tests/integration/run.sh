@@ -43,10 +43,10 @@ P=$CDIR/pki
 
 echo "  integration: apply of the built-in site converges"
 expect 0 "$S7" apply
-contains "$TMP/out" "applied 112 of 112 objects"
+contains "$TMP/out" "applied 297 of 297 objects"
 contains "$TMP/err" "metallb: ready"
 expect 0 "$S7" status
-for c in cert-manager longhorn metallb ingress nvidia; do
+for c in cert-manager longhorn metallb ingress nvidia heimdall postgres n8n nocodb appflowy monitoring backup; do
 	grep -qE "^$c +[0-9] +ready" "$TMP/out" || fail "status: $c not ready: $(cat "$TMP/out")"
 done
 [ "$("$K" -n kube-system get svc traefik -o jsonpath='{.status.loadBalancer.ingress[0].ip}')" = 192.168.2.200 ] ||
@@ -56,7 +56,8 @@ done
 	fail "ApplySet parent tooling annotation"
 id=$("$K" -n sector7 get secret sector7 -o jsonpath='{.metadata.labels.applyset\.kubernetes\.io/id}')
 n=$("$K" get deploy -A -l "applyset.kubernetes.io/part-of=$id" -o name | wc -l)
-[ "$n" = 6 ] || fail "$n Deployments carry the part-of label, want 6"
+[ "$n" = 22 ] || fail "$n Deployments carry the part-of label, want 22"
+apply_out="$TMP/apply-first.out" && cat "$TMP/out" "$TMP/err" >"$apply_out"
 
 echo "  integration: re-apply is a no-op"
 expect 0 "$S7" apply --output json
@@ -100,6 +101,71 @@ expect 1 "$S7" diff -f "$TMP/changed.yaml"
 contains "$TMP/out" '+        image: quay.io/metallb/controller:v0.16.1'
 expect 0 "$S7" apply -f "$TMP/changed.yaml" -v
 contains "$TMP/err" "metallb: changed Deployment metallb-system/controller"
+
+echo "  integration: a Job whose pod template changed is replaced"
+sed -e 's/n8n:       {host: n8n, size: 20Gi}/n8n:       {host: n8n, size: 20Gi, model: "qwen2.5:0.5b"}/' \
+    "$TMP/changed.yaml" >"$TMP/model.yaml"
+grep -q 'qwen2.5:0.5b' "$TMP/model.yaml" || fail "model.yaml: the n8n line did not match"
+expect 1 "$S7" diff -f "$TMP/model.yaml"
+contains "$TMP/err" "Job n8n/ollama-pull: would be replaced"
+uid=$("$K" -n n8n get job ollama-pull -o jsonpath='{.metadata.uid}')
+expect 0 "$S7" apply -f "$TMP/model.yaml"
+contains "$TMP/err" "n8n: replaced Job n8n/ollama-pull"
+[ "$("$K" -n n8n get job ollama-pull -o jsonpath='{.spec.template.spec.containers[0].env[?(@.name=="MODEL")].value}')" = qwen2.5:0.5b ] ||
+	fail "the new Job does not pull qwen2.5:0.5b"
+[ "$("$K" -n n8n get job ollama-pull -o jsonpath='{.metadata.uid}')" != "$uid" ] || fail "the Job was not recreated"
+expect 0 "$S7" diff -f "$TMP/model.yaml"
+
+echo "  integration: generated secrets are kept, repaired, and never printed"
+# Every value sector7 generated, decoded, one per line.
+values() {
+	"$K" get secret -A -l sector7.io/credential=true -o json |
+		python3 -c 'import base64, json, sys
+for s in json.load(sys.stdin)["items"]:
+    for v in (s.get("data") or {}).values():
+        v = base64.b64decode(v).decode()
+        if len(v) >= 16: print(v)'
+}
+values >"$TMP/values"
+[ "$(wc -l <"$TMP/values")" -ge 12 ] || fail "only $(wc -l <"$TMP/values") generated values found"
+key=$("$K" -n n8n get secret n8n -o jsonpath='{.data.N8N_ENCRYPTION_KEY}')
+jwt=$("$K" -n appflowy get secret appflowy -o jsonpath='{.data.jwt-secret}')
+expect 0 "$S7" secrets ensure -f "$TMP/model.yaml"
+contains "$TMP/out" "0 created, 0 added to existing secrets"
+# a key removed by hand comes back; the others keep their values
+"$K" -n appflowy patch secret appflowy --type=json -p '[{"op":"remove","path":"/data/redis-password"}]' >/dev/null
+expect 0 "$S7" secrets list -f "$TMP/model.yaml"
+contains "$TMP/out" "appflowy/appflowy redis-password: missing"
+expect 0 "$S7" secrets ensure -f "$TMP/model.yaml"
+contains "$TMP/out" "added appflowy/appflowy redis-password"
+[ -n "$("$K" -n appflowy get secret appflowy -o jsonpath='{.data.redis-password}')" ] || fail "redis-password not recreated"
+[ "$("$K" -n appflowy get secret appflowy -o jsonpath='{.data.jwt-secret}')" = "$jwt" ] || fail "ensure changed the JWT secret"
+# a copy changed by hand is brought back to its source
+"$K" -n n8n patch secret n8n-db --type=merge -p '{"data":{"password":"d3Jvbmc="}}' >/dev/null
+expect 0 "$S7" secrets list -f "$TMP/model.yaml"
+contains "$TMP/out" "n8n/n8n-db: copy of postgres/n8n-db, differs"
+expect 0 "$S7" apply -f "$TMP/model.yaml"
+[ "$("$K" -n n8n get secret n8n-db -o jsonpath='{.data.password}')" = \
+  "$("$K" -n postgres get secret n8n-db -o jsonpath='{.data.password}')" ] || fail "the n8n-db copy was not synced"
+[ "$("$K" -n n8n get secret n8n -o jsonpath='{.data.N8N_ENCRYPTION_KEY}')" = "$key" ] ||
+	fail "apply changed n8n's encryption key"
+# show: to a terminal only (script(1) gives it one)
+expect 1 bash -o pipefail -c "'$S7' secrets show n8n/n8n N8N_ENCRYPTION_KEY | cat"
+contains "$TMP/err" "terminal"
+runs=$((runs + 1))
+script -qec "'$S7' secrets show n8n/n8n N8N_ENCRYPTION_KEY" /dev/null >"$TMP/shown" 2>&1 ||
+	fail "secrets show on a terminal failed: $(cat "$TMP/shown")"
+grep -qF "$(printf %s "$key" | base64 -d)" "$TMP/shown" || fail "secrets show did not print the key"
+# no value in anything sector7 printed, nor in the render
+"$S7" render -f "$TMP/model.yaml" -o "$TMP/render-model" >/dev/null
+cat "$apply_out" "$TMP/out" "$TMP/err" >"$TMP/printed"
+for c in "status" "diff -f $TMP/model.yaml" "secrets list -f $TMP/model.yaml" "apply -v -f $TMP/model.yaml" \
+	 "secrets ensure -f $TMP/model.yaml" "apply --output json -f $TMP/model.yaml"; do
+	"$S7" $c >>"$TMP/printed" 2>&1
+done
+runs=$((runs + 1))
+leaks=$(grep -rlF -f "$TMP/values" "$TMP/printed" "$TMP/render-model" 2>/dev/null)
+[ -z "$leaks" ] || fail "generated values printed or rendered: $leaks"
 
 echo "  integration: prune removes what left the set and keeps data"
 # A volume that was part of the set earlier (its kind listed by the parent,
@@ -215,6 +281,8 @@ contains "$TMP/err" "not ready after 5s"
 "$K" -n default delete svc squatter >/dev/null
 expect 0 "$S7" apply -f "$TMP/newip.yaml" --timeout 60
 
+"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1
+"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons "$ADDONS" >/dev/null 2>&1 || fail "fresh cluster"
 echo "  integration: every example site renders to objects the API server accepts"
 for site in examples/*.yaml; do
 	name=$(basename "$site" .yaml)
@@ -234,12 +302,10 @@ for site in examples/*.yaml; do
 done
 
 echo "  integration: the API server stopped mid-apply"
-"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1
-"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons "$ADDONS" >/dev/null 2>&1 || fail "fresh cluster"
 "$S7" apply >"$TMP/out" 2>"$TMP/err" &
 apply_pid=$!
 for _ in $(seq 200); do
-	"$K" get ns cert-manager >/dev/null 2>&1 && break
+	"$K" -n cert-manager get deploy cert-manager >/dev/null 2>&1 && break
 	sleep 0.05
 done
 kill "$(cat "$CDIR/run/apiserver.pid")"
@@ -253,6 +319,23 @@ grep -qE "lost the API server|Couldn't connect|Connection refused" "$TMP/err" ||
 expect 0 "$S7" apply --timeout 120
 expect 0 "$S7" status
 grep -qE " (progressing|failed|absent) " "$TMP/out" && fail "not all ready after the second apply: $(cat "$TMP/out")"
+
+
+echo "  integration: the lab site (three nodes, Nextcloud, NFS backups) converges"
+"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1
+"$ROOT/tests/cluster/up.sh" "$CDIR" --fresh --addons "$ADDONS" \
+	--nodes node-a:cp:cpu=8:memory=32Gi,node-b:cpu=8:memory=32Gi,node-c:cpu=8:memory=32Gi >/dev/null 2>&1 ||
+	fail "fresh cluster with the lab's nodes"
+expect 0 "$S7" apply -f examples/lab-3node.yaml --timeout 180
+contains "$TMP/out" "applied 310 of 310 objects"
+expect 0 "$S7" status -f examples/lab-3node.yaml
+for c in heimdall postgres n8n nocodb nextcloud appflowy monitoring backup; do
+	grep -qE "^$c +[0-9] +ready" "$TMP/out" || fail "lab status: $c not ready: $(cat "$TMP/out")"
+done
+"$K" -n nextcloud get cronjob nextcloud-cron >/dev/null 2>&1 || fail "no Nextcloud cron job"
+"$K" -n postgres get cronjob postgres-dump >/dev/null 2>&1 || fail "no dump job with an NFS target"
+expect 0 "$S7" apply -f examples/lab-3node.yaml
+contains "$TMP/out" "no changes"
 
 echo "  integration: $runs runs, $fails failed"
 [ "$fails" = 0 ]
