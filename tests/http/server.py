@@ -75,5 +75,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 
 server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-print(server.server_address[1], flush=True)
+# One write, whatever the buffering: the test reads up to the newline.
+sys.stdout.write("%d\n" % server.server_address[1])
+sys.stdout.flush()
 server.serve_forever()

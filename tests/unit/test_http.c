@@ -6,6 +6,7 @@
  */
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -20,6 +21,7 @@ start_server(void)
 {
 	int fd[2];
 	char buf[32] = "";
+	size_t len = 0;
 	ssize_t n;
 
 	if (pipe(fd) < 0)
@@ -33,9 +35,20 @@ start_server(void)
 		_exit(127);
 	}
 	close(fd[1]);
-	n = read(fd[0], buf, sizeof(buf) - 1);
+	/*
+	 * The whole line: the port may come in more than one write (Python
+	 * writes "print"'s end separately when unbuffered), and closing the
+	 * pipe before the last one kills the server with EPIPE.
+	 */
+	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL) {
+		n = read(fd[0], buf + len, sizeof(buf) - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
 	close(fd[0]);
-	return n > 0 ? atoi(buf) : -1;
+	return len > 0 ? atoi(buf) : -1;
 }
 
 static struct http_req *
