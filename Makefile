@@ -13,7 +13,7 @@ CFLAGS   += -std=c11 -g $(OPT) -Wall -Wextra -Wformat=2 -Wshadow \
             -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
             -Wvla -Wno-unused-parameter $(WERROR) $(SAN)
 WERROR   ?= -Werror
-LDLIBS   += -lcurl -lyaml -ljansson -lcrypto
+LDLIBS   += -lcurl -lyaml -ljansson -lcrypto -lcrypt
 BUILD    ?= build
 
 SAN_FLAGS = -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
@@ -93,7 +93,7 @@ wiring: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 tests/wiring/run.sh
 
 # The shared PostgreSQL's roles on a real PostgreSQL server.
-postgres-roles: $(BUILD)/sector7
+postgres-roles: $(BUILD)/sector7 $(BUILD)/tests/unit/test_secrets
 	@SECTOR7=$(BUILD)/sector7 tests/postgres/run.sh
 
 # Against the simulated cluster (built on first use, see tests/cluster).

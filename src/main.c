@@ -93,8 +93,9 @@ const struct command commands[] = {
 	  "exist yet (database passwords, JWT secrets, n8n's encryption key, admin\n"
 	  "passwords, S3 keys) as Kubernetes Secrets with values from the OS random\n"
 	  "source, and adds missing keys to existing ones. It never changes an existing\n"
-	  "value and never prints one: it names keys and shows a hash. apply runs it before\n"
-	  "anything that needs the secrets. list shows every declared key, present or\n"
+	  "value (except a bcrypt hash of a password, made again when the password\n"
+	  "changed) and never prints one: it names keys and shows a hash. apply runs it\n"
+	  "before anything that needs the secrets. list shows every declared key, present or\n"
 	  "missing, as a hash. show prints one value, and only to a terminal.",
 	  NULL, 3, CMD_SITE | CMD_CLUSTER },
 	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",

@@ -2,7 +2,7 @@
 # Installs the Debian packages sector7's build and tests need, only those
 # missing (run as root; uses sudo when not root).
 set -eu
-pkgs="gcc make libc6-dev libyaml-dev libjansson-dev libssl-dev libcurl4-openssl-dev python3 python3-yaml util-linux openssl curl postgresql"
+pkgs="gcc make libc6-dev libcrypt-dev libyaml-dev libjansson-dev libssl-dev libcurl4-openssl-dev python3 python3-yaml util-linux openssl curl postgresql"
 missing=""
 for p in $pkgs; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

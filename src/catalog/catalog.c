@@ -265,8 +265,10 @@ load_secrets(struct arena *a, struct component *c, const struct ynode *y,
 			const struct ynode *kv = keys->v[2 * j + 1];
 			struct secret_key *k = &sp->keys[j];
 			const char *gen = ynode_get_str(kv, "generate");
+			const char *from = ynode_get_str(kv, "bcrypt");
 			const char *err_s = NULL;
 			const struct ynode *len = ynode_get(kv, "length");
+			size_t l;
 
 			k->key = keys->v[2 * j]->str;
 			k->value = ynode_get_str(kv, "value");
@@ -274,19 +276,35 @@ load_secrets(struct arena *a, struct component *c, const struct ynode *y,
 				k->gen = GEN_VALUE;
 				continue;
 			}
+			if (from) {
+				/* A hash of a key above it, itself not derived. */
+				for (l = 0; l < j; l++)
+					if (strcmp(sp->keys[l].key, from) == 0 &&
+					    sp->keys[l].gen != GEN_BCRYPT)
+						break;
+				if (l == j)
+					return at_error(err, kv,
+					    "'%s' hashes '%s', which must be a key "
+					    "of this secret above it", k->key, from);
+				k->gen = GEN_BCRYPT;
+				k->from = l;
+				continue;
+			}
 			if (gen == NULL || len == NULL || len->kind != Y_SCALAR)
 				return at_error(err, kv,
-				    "secret key '%s' needs generate and length, or value",
-				    k->key);
+				    "secret key '%s' needs generate and length, "
+				    "value, or bcrypt", k->key);
 			if (strcmp(gen, "alnum") == 0)
 				k->gen = GEN_ALNUM;
 			else if (strcmp(gen, "hex") == 0)
 				k->gen = GEN_HEX;
 			else if (strcmp(gen, "base64") == 0)
 				k->gen = GEN_BASE64;
+			else if (strcmp(gen, "password") == 0)
+				k->gen = GEN_PASSWORD;
 			else
-				return at_error(err, kv,
-				    "unknown generator '%s' (alnum, hex, base64)", gen);
+				return at_error(err, kv, "unknown generator '%s' "
+				    "(alnum, hex, base64, password)", gen);
 			k->n = (long)s7_strtonum(len->str, 16, 512, &err_s);
 			if (err_s)
 				return at_error(err, len,

@@ -34,14 +34,23 @@ struct gate {
 	const struct ynode *at;
 };
 
-/* A credential the component needs, generated once by `secrets ensure`. */
-enum secret_gen { GEN_ALNUM, GEN_HEX, GEN_BASE64, GEN_VALUE };
+/*
+ * A credential the component needs, generated once by `secrets ensure`.
+ * GEN_PASSWORD is alnum plus "-_." with at least one upper and lower case
+ * letter, digit and sign (the rules applications put on passwords);
+ * GEN_BCRYPT is not random but derived: the bcrypt hash of another key of
+ * the same secret, for applications that take a hash, not a password.
+ */
+enum secret_gen {
+	GEN_ALNUM, GEN_HEX, GEN_BASE64, GEN_VALUE, GEN_PASSWORD, GEN_BCRYPT
+};
 
 struct secret_key {
 	const char *key;
 	enum secret_gen gen;
 	long n;			/* characters (alnum, hex) or bytes (base64) */
 	const char *value;	/* GEN_VALUE: a fixed, non-secret value */
+	size_t from;		/* GEN_BCRYPT: index of the key it hashes */
 };
 
 struct secret_spec {

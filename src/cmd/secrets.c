@@ -65,8 +65,9 @@ cmd_secrets(struct cmd_ctx *c, int npos, char **pos)
 			goto fail;
 		}
 		fputs(rep.lines.buf, stdout);
-		printf("%zu created, %zu added to existing secrets, %zu kept\n",
-		    rep.created, rep.added, rep.kept);
+		printf("%zu created, %zu added to existing secrets, "
+		    "%zu hashes renewed, %zu kept\n", rep.created, rep.added,
+		    rep.updated, rep.kept);
 		secret_report_release(&rep);
 	} else if (strcmp(sub, "list") == 0) {
 		if (secrets_list(c->kube, &r, &out, &err) < 0)

@@ -1,8 +1,10 @@
 /*
  * Values come from getrandom(2).  Letters and digits are drawn by
  * rejection sampling, so every character is equally likely.  Everything
- * that held a value is wiped before it is freed.
+ * that held a value is wiped before it is freed.  bcrypt is libcrypt's
+ * (libxcrypt on Debian).
  */
+#include <crypt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,11 @@
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
+#include <openssl/crypto.h>	/* CRYPTO_memcmp */
+
+/* bcrypt's cost: 2^10 rounds, what n8n and NocoDB use for their own. */
+#define BCRYPT_COST	10
+
 static int
 random_bytes(unsigned char *p, size_t n, struct s7_error *err)
 {
@@ -33,6 +40,102 @@ random_bytes(unsigned char *p, size_t n, struct s7_error *err)
 		n -= (size_t)got;
 	}
 	return 0;
+}
+
+/*
+ * Letters, digits and "-_.", drawn until the value has an upper and a
+ * lower case letter, a digit and a sign: the rules NocoDB puts on its
+ * admin's password, and those of most applications that have rules.
+ * Redrawing the whole value (rather than forcing a position) keeps every
+ * value that satisfies them equally likely.  Those three signs need no
+ * quoting in URLs, YAML or shells.
+ */
+static int
+password(const struct secret_key *k, char *out, struct s7_error *err)
+{
+	static const char set[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.";
+	unsigned char buf[256];
+	size_t n = (size_t)k->n;
+
+	for (;;) {
+		size_t i = 0, j;
+		int upper = 0, lower = 0, digit = 0, sign = 0;
+
+		while (i < n) {
+			if (random_bytes(buf, sizeof(buf), err) < 0)
+				return -1;
+			for (j = 0; j < sizeof(buf) && i < n; j++)
+				if (buf[j] < 195)	/* 195 = 65 * 3 */
+					out[i++] = set[buf[j] % 65];
+		}
+		out[n] = '\0';
+		for (i = 0; i < n; i++) {
+			const char *p = strchr(set, out[i]);
+
+			upper |= p < set + 26;
+			lower |= p >= set + 26 && p < set + 52;
+			digit |= p >= set + 52 && p < set + 62;
+			sign |= p >= set + 62;
+		}
+		if (upper && lower && digit && sign)
+			break;
+	}
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+int
+secret_bcrypt(const char *pw, char *out, size_t size, struct s7_error *err)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	unsigned char rnd[16];
+	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
+	const char *h;
+	int ret = -1;
+
+	if (random_bytes(rnd, sizeof(rnd), err) < 0)
+		goto done;
+	/*
+	 * $2a$, as bcryptjs (n8n's) and most libraries write it; for values
+	 * shorter than 255 bytes $2a$ and $2b$ hash the same.
+	 */
+	if (crypt_gensalt_rn("$2a$", BCRYPT_COST, (const char *)rnd,
+	    sizeof(rnd), salt, sizeof(salt)) == NULL) {
+		s7_error(err, "bcrypt: %s", strerror(errno));
+		goto done;
+	}
+	h = crypt_r(pw, salt, cd);
+	if (h == NULL || h[0] == '*' || strlen(h) >= size) {
+		s7_error(err, "bcrypt: no hash");
+		goto done;
+	}
+	memcpy(out, h, strlen(h) + 1);
+	ret = 0;
+done:
+	explicit_bzero(cd, sizeof(*cd));
+	explicit_bzero(rnd, sizeof(rnd));
+	free(cd);
+	return ret;
+}
+
+int
+secret_bcrypt_ok(const char *pw, const char *hash)
+{
+	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
+	const char *h;
+	int ok;
+
+	if (strncmp(hash, "$2", 2) != 0) {
+		free(cd);
+		return 0;
+	}
+	h = crypt_r(pw, hash, cd);
+	ok = h != NULL && h[0] != '*' && strlen(h) == strlen(hash) &&
+	    CRYPTO_memcmp(h, hash, strlen(h)) == 0;
+	explicit_bzero(cd, sizeof(*cd));
+	free(cd);
+	return ok;
 }
 
 int
@@ -51,8 +154,12 @@ secret_generate(const struct secret_key *k, char *out, size_t size,
 		memcpy(out, k->value, strlen(k->value) + 1);
 		return 0;
 	}
+	if (k->gen == GEN_BCRYPT)
+		return s7_error(err, "'%s' is derived, not generated", k->key);
 	if ((size_t)k->n >= size || k->n > (long)sizeof(buf))
 		return s7_error(err, "'%s' is too long", k->key);
+	if (k->gen == GEN_PASSWORD)
+		return password(k, out, err);
 	if (k->gen == GEN_BASE64) {
 		struct strbuf sb;
 
@@ -152,37 +259,43 @@ ensure_namespace(struct kube_client *k, struct arena *a, const char *ns,
 	    body, strlen(body), a, NULL, NULL, "namespace", err);
 }
 
-/* Builds {"data": {...}} (plus metadata when creating) for the keys given. */
+/*
+ * Builds {"data": {...}} (plus metadata when creating) of the values
+ * given (vals[i] NULL: key i is not sent), and reports each as act[i]
+ * says.
+ */
 static int
 build(struct arena *a, const struct secret_spec *sp, const char *component,
-    const char *id, const int *missing, int create, struct strbuf *body,
-    struct secret_report *rep, struct s7_error *err)
+    const char *id, char *const *vals, const char *const *act, int create,
+    struct strbuf *body, struct secret_report *rep, struct s7_error *err)
 {
 	struct ynode *obj = ynode_map(a), *data = ynode_map(a);
 	size_t i;
-	int ret = 0;
+	int ret;
 
-	for (i = 0; i < sp->nkeys && ret == 0; i++) {
-		char v[1024], h[20];
+	for (i = 0; i < sp->nkeys; i++) {
+		const struct secret_key *k = &sp->keys[i];
 		struct strbuf b64;
+		char h[20];
 
-		if (!missing[i])
+		if (vals[i] == NULL)
 			continue;
-		if (secret_generate(&sp->keys[i], v, sizeof(v), err) < 0)
-			return -1;
 		strbuf_init(&b64, 4096);
-		base64_encode(&b64, v, strlen(v));
-		ynode_map_set(a, data, sp->keys[i].key, ynode_str(a, b64.buf));
-		hash_of(v, strlen(v), h);
-		strbuf_addf(&rep->lines, "%s %s/%s %s (sha256 %s)\n",
-		    create ? "created" : "added", sp->namespace, sp->name,
-		    sp->keys[i].key, h);
-		explicit_bzero(v, sizeof(v));
+		base64_encode(&b64, vals[i], strlen(vals[i]));
+		ynode_map_set(a, data, k->key, ynode_str(a, b64.buf));
 		strbuf_release_secret(&b64);
-		if (create)
+		hash_of(vals[i], strlen(vals[i]), h);
+		strbuf_addf(&rep->lines, "%s %s/%s %s (sha256 %s)%s%s%s\n",
+		    act[i], sp->namespace, sp->name, k->key, h,
+		    k->gen == GEN_BCRYPT ? ", the hash of " : "",
+		    k->gen == GEN_BCRYPT ? sp->keys[k->from].key : "",
+		    strcmp(act[i], "updated") == 0 ? " as it is now" : "");
+		if (strcmp(act[i], "created") == 0)
 			rep->created++;
-		else
+		else if (strcmp(act[i], "added") == 0)
 			rep->added++;
+		else
+			rep->updated++;
 	}
 	if (create) {
 		struct ynode *meta = ynode_map(a), *labels = ynode_map(a);
@@ -221,6 +334,37 @@ wipe_data(struct ynode *secret)
 		explicit_bzero((char *)d->v[2 * i + 1]->str, d->v[2 * i + 1]->len);
 }
 
+/* The value of key in a Secret read from the API, decoded; NULL if absent. */
+static char *
+live_value(const struct ynode *live, const char *key)
+{
+	const struct ynode *d = ynode_get(ynode_get(live, "data"), key);
+	struct strbuf v;
+
+	if (d == NULL)
+		return NULL;
+	strbuf_init(&v, 64 * 1024);
+	if (base64_decode(&v, d->str, d->len) < 0) {
+		strbuf_release_secret(&v);
+		return NULL;
+	}
+	return strbuf_detach(&v, NULL);
+}
+
+static void
+free_value(char *v)
+{
+	if (v) {
+		explicit_bzero(v, strlen(v));
+		free(v);
+	}
+}
+
+/*
+ * Generates the keys a Secret lacks.  A derived key (a bcrypt hash) is
+ * made again when it is missing or no longer the hash of its key's
+ * present value; every other existing value is left as it is.
+ */
 static int
 ensure_one(struct kube_client *k, const struct secret_spec *sp,
     const char *component, const char *id, struct secret_report *rep,
@@ -230,8 +374,9 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 	struct ynode *live = NULL;
 	struct strbuf body;
 	long status = 0;
-	int *missing = xcalloc(sp->nkeys + 1, sizeof(*missing));
-	size_t i, nmissing = 0;
+	char **vals = xcalloc(sp->nkeys + 1, sizeof(*vals));
+	const char **act = xcalloc(sp->nkeys + 1, sizeof(*act));
+	size_t i, nsend = 0;
 	int ret = -1, create;
 	const char *path;
 
@@ -243,23 +388,63 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		goto done;
 	create = live == NULL;
 	for (i = 0; i < sp->nkeys; i++) {
-		const struct ynode *d = ynode_get(ynode_get(live, "data"),
-		    sp->keys[i].key);
-
-		missing[i] = d == NULL;
-		if (missing[i])
-			nmissing++;
-		else
+		if (sp->keys[i].gen == GEN_BCRYPT)
+			continue;
+		if (ynode_get(ynode_get(live, "data"), sp->keys[i].key)) {
 			rep->kept++;
+			continue;
+		}
+		vals[i] = xmalloc(1024);
+		if (secret_generate(&sp->keys[i], vals[i], 1024, err) < 0) {
+			vals[i][0] = '\0';
+			goto done;
+		}
+		act[i] = create ? "created" : "added";
+		nsend++;
 	}
-	if (nmissing == 0) {
+	for (i = 0; i < sp->nkeys; i++) {
+		const struct secret_key *key = &sp->keys[i];
+		char *src, *have;
+		int ok;
+
+		if (key->gen != GEN_BCRYPT)
+			continue;
+		src = vals[key->from] ? xstrdup(vals[key->from]) :
+		    live_value(live, sp->keys[key->from].key);
+		if (src == NULL) {
+			s7_error_class(err, S7_ECLUSTER, "Secret %s/%s: '%s' is "
+			    "not base64", sp->namespace, sp->name,
+			    sp->keys[key->from].key);
+			goto done;
+		}
+		have = live_value(live, key->key);
+		ok = have && secret_bcrypt_ok(src, have);
+		act[i] = have ? "updated" : create ? "created" : "added";
+		free_value(have);
+		if (ok) {
+			free_value(src);
+			rep->kept++;
+			continue;
+		}
+		vals[i] = xmalloc(128);
+		ret = secret_bcrypt(src, vals[i], 128, err);
+		free_value(src);
+		if (ret < 0) {
+			vals[i][0] = '\0';
+			goto done;
+		}
+		ret = -1;
+		nsend++;
+	}
+	if (nsend == 0) {
 		ret = 0;
 		goto done;
 	}
 	if (create && ensure_namespace(k, &a, sp->namespace, &rep->mutating,
 	    err) < 0)
 		goto done;
-	if (build(&a, sp, component, id, missing, create, &body, rep, err) < 0)
+	if (build(&a, sp, component, id, vals, act, create, &body, rep,
+	    err) < 0)
 		goto done;
 	rep->mutating++;
 	if (create)
@@ -267,15 +452,18 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		    "application/json", body.buf, body.len, &a, NULL, NULL,
 		    arena_printf(&a, "Secret %s/%s", sp->namespace, sp->name), err);
 	else
-		/* Only the missing keys: existing values are never sent. */
+		/* Only what changed: existing values are never sent back. */
 		ret = kube_call(k, "PATCH", path, "application/merge-patch+json",
 		    body.buf, body.len, &a, NULL, NULL,
 		    arena_printf(&a, "Secret %s/%s", sp->namespace, sp->name), err);
 done:
+	for (i = 0; i < sp->nkeys; i++)
+		free_value(vals[i]);
+	free(vals);
+	free(act);
 	wipe_data(live);
 	strbuf_release_secret(&body);
 	arena_release(&a);
-	free(missing);
 	return ret;
 }
 

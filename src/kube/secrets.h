@@ -3,7 +3,9 @@
  * (catalog descriptors, `secrets:`); ensure creates the missing ones, and
  * the missing keys of existing ones, with values from the OS random
  * source.  An existing value is never changed: losing n8n's encryption key
- * or AppFlowy's JWT secret would lose data.  Values are never printed,
+ * or AppFlowy's JWT secret would lose data.  The one exception is a hash
+ * derived from another key (bcrypt): it follows that key, so a password
+ * changed by hand gets its hash again.  Values are never printed,
  * logged or written to files: reports name keys and a hash of the value.
  *
  * Secrets carry the label sector7.io/credential=true (so prune keeps them
@@ -20,9 +22,17 @@
 int secret_generate(const struct secret_key *k, char *out, size_t size,
     struct s7_error *err);
 
+/*
+ * The bcrypt hash of pw ($2a$, cost 10, a random salt) in out, and whether
+ * hash is the bcrypt hash of pw.
+ */
+int secret_bcrypt(const char *pw, char *out, size_t size,
+    struct s7_error *err);
+int secret_bcrypt_ok(const char *pw, const char *hash);
+
 struct secret_report {
 	struct strbuf lines;	/* "created ns/name key (sha256 ...)" ... */
-	size_t created, added, kept;
+	size_t created, added, updated, kept;
 	unsigned long mutating;
 };
 

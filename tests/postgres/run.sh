@@ -118,5 +118,23 @@ runs=$((runs + 1))
 PGPASSWORD=wrong "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U "$(echo $consumers | cut -d' ' -f1)" \
 	-d postgres -X -c 'select 1' >/dev/null 2>&1 && fail "a wrong password was accepted"
 
+# bcrypt hashes of generated passwords (n8n's owner) checked by another
+# implementation: pgcrypto's crypt().  The passwords stay in $TMP.
+UNIT=${SECTOR7%/sector7}/tests/unit/test_secrets
+if [ -x "$UNIT" ]; then
+	admin -d postgres -c "CREATE EXTENSION pgcrypto" >/dev/null
+	"$UNIT" --pairs 20 >"$TMP/pairs" || fail "bcrypt: no pairs"
+	while read -r pw h; do
+		runs=$((runs + 2))
+		[ "$(admin -d postgres -tA -c "SELECT crypt('$pw', '$h') = '$h'")" = t ] ||
+			fail "bcrypt: pgcrypto does not take a generated hash"
+		[ "$(admin -d postgres -tA -c "SELECT crypt('${pw}x', '$h') = '$h'")" = f ] ||
+			fail "bcrypt: pgcrypto takes a hash for another password"
+	done <"$TMP/pairs"
+	[ "$(wc -l <"$TMP/pairs")" = 20 ] || fail "bcrypt: $(wc -l <"$TMP/pairs") pairs, not 20"
+else
+	fail "bcrypt: no $UNIT (make unit)"
+fi
+
 echo "  postgres: $runs checks, $fails failed"
 [ "$fails" = 0 ]
