@@ -149,6 +149,32 @@ expect 0 "$S7" apply -f "$TMP/model.yaml"
   "$("$K" -n postgres get secret n8n-db -o jsonpath='{.data.password}')" ] || fail "the n8n-db copy was not synced"
 [ "$("$K" -n n8n get secret n8n -o jsonpath='{.data.N8N_ENCRYPTION_KEY}')" = "$key" ] ||
 	fail "apply changed n8n's encryption key"
+# n8n's owner: a password and its bcrypt hash, made again when the
+# password is changed by hand (and only then)
+owner_ok() {	# owner_ok: the stored hash is the hash of the stored password
+	"$K" -n n8n get secret n8n-owner -o json | python3 -W ignore -c 'import base64, crypt, json, sys
+d = {k: base64.b64decode(v).decode() for k, v in json.load(sys.stdin)["data"].items()}
+sys.exit(0 if d["password-hash"].startswith("$2a$10$") and crypt.crypt(d["password"], d["password-hash"]) == d["password-hash"] else 1)'
+}
+runs=$((runs + 1))
+owner_ok || fail "n8n-owner: password-hash is not the bcrypt hash of password"
+hash=$("$K" -n n8n get secret n8n-owner -o jsonpath='{.data.password-hash}')
+"$K" -n n8n patch secret n8n-owner --type=merge \
+	-p "{\"data\":{\"password\":\"$(printf 'Hand-set.0wner' | base64)\"}}" >/dev/null
+expect 0 "$S7" secrets ensure -f "$TMP/model.yaml"
+contains "$TMP/out" "updated n8n/n8n-owner password-hash"
+contains "$TMP/out" "1 hashes renewed"
+runs=$((runs + 1))
+owner_ok || fail "n8n-owner: the hash does not follow the changed password"
+[ "$("$K" -n n8n get secret n8n-owner -o jsonpath='{.data.password-hash}')" != "$hash" ] ||
+	fail "n8n-owner: the hash did not change"
+expect 0 "$S7" secrets ensure -f "$TMP/model.yaml"
+contains "$TMP/out" "0 hashes renewed"
+# NocoDB's admin password follows NocoDB's rules
+runs=$((runs + 1))
+"$K" -n nocodb get secret nocodb -o jsonpath='{.data.NC_ADMIN_PASSWORD}' | base64 -d |
+	grep -E '^[A-Za-z0-9._-]{24}$' | grep '[A-Z]' | grep '[a-z]' | grep '[0-9]' | grep -q '[._-]' ||
+	fail "NC_ADMIN_PASSWORD does not follow NocoDB's rules"
 # show: to a terminal only (script(1) gives it one)
 expect 1 bash -o pipefail -c "'$S7' secrets show n8n/n8n N8N_ENCRYPTION_KEY | cat"
 contains "$TMP/err" "terminal"

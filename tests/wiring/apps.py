@@ -22,8 +22,9 @@ Valkey and S3 URLs and credentials; one JWT secret; the public URLs
 prefix stripping and Host rewriting for Traefik and ingress-nginx, and
 ingress-nginx's body sizes and timeouts; the admin user; the start order
 postgres -> GoTrue -> Cloud -> the rest; the NetworkPolicies.  n8n: the
-shared PostgreSQL, the encryption key, its public URL, queue mode, Ollama
-on the GPU.  NocoDB: NC_DB, its JWT secret, NC_PUBLIC_URL.  Checks of an
+shared PostgreSQL, the encryption key, the owner, its public URL, queue
+mode, Ollama on the GPU.  NocoDB: NC_DB, its JWT secret, the super admin,
+NC_PUBLIC_URL.  Checks of an
 app are skipped when it is disabled or not rendered.
 
 Prints one line per violation and exits 1 if there is any.
@@ -1155,6 +1156,21 @@ def n8n():
         for var in ("WEBHOOK_URL", "N8N_WEBHOOK_URL", "N8N_EDITOR_BASE_URL"):
             if (var == "WEBHOOK_URL" or var in e) and e.get(var) != base + "/":
                 bad(A, "%s: %s is %r, not %r" % (who, var, e.get(var), base + "/"))
+    # The owner: set from the environment at every start, so nobody
+    # claims the instance by opening it first; n8n takes a bcrypt hash.
+    if me.get("N8N_INSTANCE_OWNER_MANAGED_BY_ENV") != "true":
+        bad(A, "n8n: N8N_INSTANCE_OWNER_MANAGED_BY_ENV is %r: the first visitor would become the owner"
+            % me.get("N8N_INSTANCE_OWNER_MANAGED_BY_ENV"))
+    if me.get("N8N_INSTANCE_OWNER_EMAIL") != site.get("email"):
+        bad(A, "n8n: N8N_INSTANCE_OWNER_EMAIL is %r, not the site's email %r"
+            % (me.get("N8N_INSTANCE_OWNER_EMAIL"), site.get("email")))
+    ref = secret_ref(me.get("N8N_INSTANCE_OWNER_PASSWORD_HASH"))
+    if not ref or "hash" not in ref[1]:
+        bad(A, "n8n: N8N_INSTANCE_OWNER_PASSWORD_HASH is %s, not a secretKeyRef to a hash"
+            % desc(me.get("N8N_INSTANCE_OWNER_PASSWORD_HASH")))
+    for o, c in workers:
+        if any(k.startswith("N8N_INSTANCE_OWNER_") for k in env_of(c)):
+            bad(A, "%s %s: a worker is given the owner's settings" % (o["kind"], name_of(o)))
     if not re.fullmatch(r"[1-9]\d*", me.get("N8N_PROXY_HOPS", "")):
         bad(A, "n8n: N8N_PROXY_HOPS is %r: n8n behind the ingress controller needs it (1)" % me.get("N8N_PROXY_HOPS"))
     listens(A, mo, mc, int(me.get("N8N_PORT", "5678")), "N8N_PORT")
@@ -1275,6 +1291,12 @@ def nocodb():
     if not secret_ref(e.get("NC_AUTH_JWT_SECRET")):
         bad(A, "NC_AUTH_JWT_SECRET is %s, not a secretKeyRef" % ("a literal" if e.get("NC_AUTH_JWT_SECRET")
                                                                  else "not set"))
+    # The super admin, made at start from the environment (both or none
+    # are read): nobody claims the instance by opening it first.
+    if e.get("NC_ADMIN_EMAIL") != site.get("email"):
+        bad(A, "NC_ADMIN_EMAIL is %r, not the site's email %r" % (e.get("NC_ADMIN_EMAIL"), site.get("email")))
+    if not secret_ref(e.get("NC_ADMIN_PASSWORD")):
+        bad(A, "NC_ADMIN_PASSWORD is %s, not a secretKeyRef" % desc(e.get("NC_ADMIN_PASSWORD")))
     for var in ("NC_PUBLIC_URL", "NC_SITE_URL"):
         if (var == "NC_PUBLIC_URL" or var in e) and e.get(var) != base:
             bad(A, "%s is %r, not %r" % (var, e.get(var), base))
