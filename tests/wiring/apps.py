@@ -23,8 +23,9 @@ prefix stripping and Host rewriting for Traefik and ingress-nginx, and
 ingress-nginx's body sizes and timeouts; the admin user; the start order
 postgres -> GoTrue -> Cloud -> the rest; the NetworkPolicies.  n8n: the
 shared PostgreSQL, the encryption key, the owner, its public URL, queue
-mode, Ollama on the GPU.  NocoDB: NC_DB, its JWT secret, the super admin,
-NC_PUBLIC_URL.  Checks of an
+mode, Ollama on the GPU, /metrics closed to the outside.  NocoDB: NC_DB,
+its JWT secret, the super admin, NC_PUBLIC_URL.  Grafana: /metrics closed
+to the outside, the rest open.  Checks of an
 app are skipped when it is disabled or not rendered.
 
 Prints one line per violation and exits 1 if there is any.
@@ -449,10 +450,54 @@ def middleware(ing, ref, app):
     return None
 
 
+def loopback_only(ranges):
+    """Whether a list of source ranges admits no client but loopback."""
+    import ipaddress
+    nets = []
+    for x in ranges:
+        try:
+            nets.append(ipaddress.ip_network(x.strip(), strict=False))
+        except ValueError:
+            return False
+    return all(n.is_loopback for n in nets)
+
+
+def refusal(ing, app):
+    """Why the ingress controller refuses every client a request the
+    Ingress routes (a source-range rule only loopback passes), or None."""
+    a = ann_of(ing)
+    if CLASS == "nginx":
+        for k in ("whitelist-source-range", "allowlist-source-range"):
+            v = a.get("nginx.ingress.kubernetes.io/" + k)
+            if v is not None and loopback_only(v.split(",")):
+                return "%s %s" % (k, v)
+        v = a.get("nginx.ingress.kubernetes.io/denylist-source-range", "")
+        if {"0.0.0.0/0", "::/0"} <= {x.strip() for x in v.split(",")}:
+            return "denylist-source-range %s" % v
+        return None
+    refs = a.get("traefik.ingress.kubernetes.io/router.middlewares", "").split(",")
+    for ref in [x.strip() for x in refs if x.strip()]:
+        mw = middleware(ing, ref, app)
+        spec = (mw or {}).get("spec") or {}
+        for k in ("ipAllowList", "ipWhiteList"):
+            ranges = (spec.get(k) or {}).get("sourceRange")
+            if ranges is not None and loopback_only(ranges):
+                return "Middleware %s %s %s" % (name_of(mw), k, ranges)
+    return None
+
+
+def refused(app, host, path):
+    """Checks that nobody outside reaches https://host/path."""
+    r = request(app, host, path)
+    if r is not None and not r["refused"]:
+        bad(app, "https://%s%s is open to everybody through Ingress %s" % (host, path, name_of(r["ingress"])))
+
+
 def request(app, host, path):
     """Where a request for https://host/path ends up: a dict with the
-    Ingress, the Service and port, the path and Host the backend sees and
-    the extra request headers, or None when no route matches."""
+    Ingress, the Service and port, the path and Host the backend sees,
+    the extra request headers and whether the controller refuses every
+    client, or None when no route matches."""
     paths = host_paths(host)
     regex_host = CLASS == "nginx" and any(
         ann_of(i).get("nginx.ingress.kubernetes.io/use-regex") == "true" or
@@ -479,7 +524,7 @@ def request(app, host, path):
     a = ann_of(ing)
     svc = p["backend"]["service"]
     r = {"ingress": ing, "service": svc["name"], "port": svc["port"].get("name", svc["port"].get("number")),
-         "path": path, "host": host, "headers": {}}
+         "path": path, "host": host, "headers": {}, "refused": refusal(ing, app)}
     if CLASS == "nginx":
         target = a.get("nginx.ingress.kubernetes.io/rewrite-target")
         if target is not None:
@@ -518,6 +563,8 @@ def route(app, host, path, want_pods, want_path=None, want_host=None):
         bad(app, "https://%s%s: no Ingress path matches" % (host, path))
         return None
     where = "https://%s%s (Ingress %s)" % (host, path, name_of(r["ingress"]))
+    if r["refused"]:
+        bad(app, "%s is refused to every client (%s)" % (where, r["refused"]))
     b = backend(ns_of(r["ingress"]), r["service"], r["port"])
     if isinstance(b, str):
         bad(app, "%s: %s" % (where, b))
@@ -1171,6 +1218,9 @@ def n8n():
     for o, c in workers:
         if any(k.startswith("N8N_INSTANCE_OWNER_") for k in env_of(c)):
             bad(A, "%s %s: a worker is given the owner's settings" % (o["kind"], name_of(o)))
+    # /metrics (no login) on the editor's port: not for the outside.
+    if me.get("N8N_METRICS") == "true":
+        refused(A, host, "/metrics")
     if not re.fullmatch(r"[1-9]\d*", me.get("N8N_PROXY_HOPS", "")):
         bad(A, "n8n: N8N_PROXY_HOPS is %r: n8n behind the ingress controller needs it (1)" % me.get("N8N_PROXY_HOPS"))
     listens(A, mo, mc, int(me.get("N8N_PORT", "5678")), "N8N_PORT")
@@ -1308,9 +1358,22 @@ def nocodb():
     check_middlewares(A, ns)
 
 
+def grafana():
+    """Grafana's /metrics needs no login: not for the outside; its pages
+    are."""
+    for ing in kind_objs("Ingress", "monitoring"):
+        for rule in ing["spec"].get("rules") or []:
+            h = rule.get("host")
+            refused("grafana", h, "/metrics")
+            r = request("grafana", h, "/login")
+            if r is None or r["refused"]:
+                bad("grafana", "https://%s/login is %s" % (h, "not routed" if r is None else "refused"))
+
+
 for app, fn in (("appflowy", appflowy), ("n8n", n8n), ("nocodb", nocodb)):
     if active(app):
         fn()
+grafana()
 
 seen = set()
 for p in problems:
