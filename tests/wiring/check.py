@@ -141,15 +141,27 @@ for app, host in defaults.items():
             any(r.get("host") == fqdn for r in o["spec"].get("rules", []))]
     if not ings:
         problems.append("%s: no Ingress for %s" % (app, fqdn))
+    # One Ingress per TLS Secret asks cert-manager for it: a second one
+    # would be refused ("not owned"), and which one owns the Certificate
+    # would depend on the order cert-manager saw them.
+    askers = {}
     for o in ings:
         if o["spec"].get("ingressClassName") != ingress_class:
             bad(o, "ingressClassName is not %s" % ingress_class)
-        tls_hosts = [h2 for t in o["spec"].get("tls", []) for h2 in t.get("hosts", [])]
-        if fqdn not in tls_hosts:
+        secrets = [t.get("secretName") for t in o["spec"].get("tls", []) if fqdn in t.get("hosts", [])]
+        if not secrets:
             bad(o, "no TLS for %s" % fqdn)
         ann = o["metadata"].get("annotations", {}) or {}
-        if ann.get("cert-manager.io/cluster-issuer") != issuer:
-            bad(o, "cert-manager.io/cluster-issuer is not %s" % issuer)
+        if "cert-manager.io/cluster-issuer" in ann:
+            if ann["cert-manager.io/cluster-issuer"] != issuer:
+                bad(o, "cert-manager.io/cluster-issuer is not %s" % issuer)
+            for sn in secrets:
+                askers.setdefault(sn, []).append(o["metadata"]["name"])
+    for sn in {sn for o in ings for t in o["spec"].get("tls", []) if fqdn in t.get("hosts", [])
+               for sn in [t.get("secretName")]}:
+        if len(askers.get(sn, [])) != 1:
+            problems.append("%s: %d Ingresses ask cert-manager for Secret %s (%s), want 1" % (
+                app, len(askers.get(sn, [])), sn, ", ".join(askers.get(sn, [])) or "none"))
 
 # --- storage: check's budget is what the render asks for --------------------
 def gib(q):
