@@ -260,16 +260,78 @@ ensure_namespace(struct kube_client *k, struct arena *a, const char *ns,
 }
 
 /*
- * Builds {"data": {...}} (plus metadata when creating) of the values
+ * GETs a Secret: 0 with *live NULL when there is none, -1 on any other
+ * failure.
+ */
+static int
+get_secret(struct kube_client *k, struct arena *a, const char *ns,
+    const char *name, struct ynode **live, struct s7_error *err)
+{
+	long status = 0;
+
+	*live = NULL;
+	if (kube_call(k, "GET", path_of(k, a, ns, name), NULL, NULL, 0, a, live,
+	    &status, "secret", err) == 0)
+		return 0;
+	return status == 404 ? 0 : -1;
+}
+
+/* Whether every key of data src is in data dst with the same value. */
+static int
+same_data(const struct ynode *src, const struct ynode *dst)
+{
+	size_t i;
+
+	for (i = 0; src && src->kind == Y_MAP && i < src->n; i++) {
+		const struct ynode *v = ynode_get(dst, src->v[2 * i]->str);
+
+		if (v == NULL || v->len != src->v[2 * i + 1]->len ||
+		    memcmp(v->str, src->v[2 * i + 1]->str, v->len) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+/* The whole Secret sp in namespace ns, with its labels, holding data. */
+static struct ynode *
+secret_object(struct arena *a, const struct secret_spec *sp, const char *ns,
+    const char *component, const char *id, struct ynode *data)
+{
+	struct ynode *obj = ynode_map(a), *meta = ynode_map(a),
+	    *labels = ynode_map(a);
+
+	ynode_map_set(a, obj, "apiVersion", ynode_str(a, "v1"));
+	ynode_map_set(a, obj, "kind", ynode_str(a, "Secret"));
+	ynode_map_set(a, meta, "name", ynode_str(a, sp->name));
+	ynode_map_set(a, meta, "namespace", ynode_str(a, ns));
+	ynode_map_set(a, labels, CREDENTIAL_LABEL, ynode_str(a, "true"));
+	ynode_map_set(a, labels, "sector7.io/component", ynode_str(a, component));
+	if (id)
+		ynode_map_set(a, labels, APPLYSET_PART_OF, ynode_str(a, id));
+	ynode_map_set(a, meta, "labels", labels);
+	ynode_map_set(a, obj, "metadata", meta);
+	ynode_map_set(a, obj, "type", ynode_str(a, sp->type ? sp->type :
+	    "Opaque"));
+	ynode_map_set(a, obj, "data", data);
+	return obj;
+}
+
+/* What ensure does to a key. */
+enum action { KEEP, CREATE, ADD, UPDATE };
+static const char *const action_names[] = { "kept", "created", "added",
+    "updated" };
+
+/*
+ * Builds {"data": {...}} (the whole Secret when creating) of the values
  * given (vals[i] NULL: key i is not sent), and reports each as act[i]
  * says.
  */
 static int
 build(struct arena *a, const struct secret_spec *sp, const char *component,
-    const char *id, char *const *vals, const char *const *act, int create,
+    const char *id, char *const *vals, const enum action *act, int create,
     struct strbuf *body, struct secret_report *rep, struct s7_error *err)
 {
-	struct ynode *obj = ynode_map(a), *data = ynode_map(a);
+	struct ynode *data = ynode_map(a), *obj;
 	size_t i;
 	int ret;
 
@@ -285,36 +347,26 @@ build(struct arena *a, const struct secret_spec *sp, const char *component,
 		ynode_map_set(a, data, k->key, ynode_str(a, b64.buf));
 		strbuf_release_secret(&b64);
 		hash_of(vals[i], strlen(vals[i]), h);
-		strbuf_addf(&rep->lines, "%s %s/%s %s (sha256 %s)%s%s%s\n",
-		    act[i], sp->namespace, sp->name, k->key, h,
-		    k->gen == GEN_BCRYPT ? ", the hash of " : "",
-		    k->gen == GEN_BCRYPT ? sp->keys[k->from].key : "",
-		    strcmp(act[i], "updated") == 0 ? " as it is now" : "");
-		if (strcmp(act[i], "created") == 0)
+		strbuf_addf(&rep->lines, "%s %s/%s %s (sha256 %s)",
+		    action_names[act[i]], sp->namespace, sp->name, k->key, h);
+		if (k->gen == GEN_BCRYPT)
+			strbuf_addf(&rep->lines, ", the hash of %s%s",
+			    sp->keys[k->from].key,
+			    act[i] == UPDATE ? " as it is now" : "");
+		strbuf_addf(&rep->lines, "\n");
+		if (act[i] == CREATE)
 			rep->created++;
-		else if (strcmp(act[i], "added") == 0)
+		else if (act[i] == ADD)
 			rep->added++;
 		else
 			rep->updated++;
 	}
-	if (create) {
-		struct ynode *meta = ynode_map(a), *labels = ynode_map(a);
-
-		ynode_map_set(a, obj, "apiVersion", ynode_str(a, "v1"));
-		ynode_map_set(a, obj, "kind", ynode_str(a, "Secret"));
-		ynode_map_set(a, meta, "name", ynode_str(a, sp->name));
-		ynode_map_set(a, meta, "namespace", ynode_str(a, sp->namespace));
-		ynode_map_set(a, labels, CREDENTIAL_LABEL, ynode_str(a, "true"));
-		ynode_map_set(a, labels, "sector7.io/component",
-		    ynode_str(a, component));
-		if (id)
-			ynode_map_set(a, labels, APPLYSET_PART_OF, ynode_str(a, id));
-		ynode_map_set(a, meta, "labels", labels);
-		ynode_map_set(a, obj, "metadata", meta);
-		ynode_map_set(a, obj, "type", ynode_str(a, sp->type ? sp->type :
-		    "Opaque"));
+	if (create)
+		obj = secret_object(a, sp, sp->namespace, component, id, data);
+	else {
+		obj = ynode_map(a);
+		ynode_map_set(a, obj, "data", data);
 	}
-	ynode_map_set(a, obj, "data", data);
 	ret = json_emit(body, obj, 0, err);
 	/* The tree held the values (base64): wipe them in the arena. */
 	for (i = 0; i < data->n; i++)
@@ -334,9 +386,12 @@ wipe_data(struct ynode *secret)
 		explicit_bzero((char *)d->v[2 * i + 1]->str, d->v[2 * i + 1]->len);
 }
 
-/* The value of key in a Secret read from the API, decoded; NULL if absent. */
+/*
+ * The value of key in a Secret read from the API, decoded and
+ * NUL-terminated (its length in *len unless len is NULL); NULL if absent.
+ */
 static char *
-live_value(const struct ynode *live, const char *key)
+live_value(const struct ynode *live, const char *key, size_t *len)
 {
 	const struct ynode *d = ynode_get(ynode_get(live, "data"), key);
 	struct strbuf v;
@@ -348,7 +403,7 @@ live_value(const struct ynode *live, const char *key)
 		strbuf_release_secret(&v);
 		return NULL;
 	}
-	return strbuf_detach(&v, NULL);
+	return strbuf_detach(&v, len);
 }
 
 static void
@@ -373,18 +428,14 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 	struct arena a;
 	struct ynode *live = NULL;
 	struct strbuf body;
-	long status = 0;
 	char **vals = xcalloc(sp->nkeys + 1, sizeof(*vals));
-	const char **act = xcalloc(sp->nkeys + 1, sizeof(*act));
+	enum action *act = xcalloc(sp->nkeys + 1, sizeof(*act));
 	size_t i, nsend = 0;
 	int ret = -1, create;
-	const char *path;
 
 	arena_init(&a);
 	strbuf_init(&body, STRBUF_LARGE);
-	path = path_of(k, &a, sp->namespace, sp->name);
-	if (kube_call(k, "GET", path, NULL, NULL, 0, &a, &live, &status,
-	    "secret", err) < 0 && status != 404)
+	if (get_secret(k, &a, sp->namespace, sp->name, &live, err) < 0)
 		goto done;
 	create = live == NULL;
 	for (i = 0; i < sp->nkeys; i++) {
@@ -394,12 +445,10 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 			rep->kept++;
 			continue;
 		}
-		vals[i] = xmalloc(1024);
-		if (secret_generate(&sp->keys[i], vals[i], 1024, err) < 0) {
-			vals[i][0] = '\0';
+		vals[i] = xcalloc(1, 1024);
+		if (secret_generate(&sp->keys[i], vals[i], 1024, err) < 0)
 			goto done;
-		}
-		act[i] = create ? "created" : "added";
+		act[i] = create ? CREATE : ADD;
 		nsend++;
 	}
 	for (i = 0; i < sp->nkeys; i++) {
@@ -410,30 +459,27 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		if (key->gen != GEN_BCRYPT)
 			continue;
 		src = vals[key->from] ? xstrdup(vals[key->from]) :
-		    live_value(live, sp->keys[key->from].key);
+		    live_value(live, sp->keys[key->from].key, NULL);
 		if (src == NULL) {
 			s7_error_class(err, S7_ECLUSTER, "Secret %s/%s: '%s' is "
 			    "not base64", sp->namespace, sp->name,
 			    sp->keys[key->from].key);
 			goto done;
 		}
-		have = live_value(live, key->key);
+		have = live_value(live, key->key, NULL);
 		ok = have && secret_bcrypt_ok(src, have);
-		act[i] = have ? "updated" : create ? "created" : "added";
+		act[i] = have ? UPDATE : create ? CREATE : ADD;
 		free_value(have);
 		if (ok) {
 			free_value(src);
 			rep->kept++;
 			continue;
 		}
-		vals[i] = xmalloc(128);
-		ret = secret_bcrypt(src, vals[i], 128, err);
+		vals[i] = xcalloc(1, 128);
+		ok = secret_bcrypt(src, vals[i], 128, err) == 0;
 		free_value(src);
-		if (ret < 0) {
-			vals[i][0] = '\0';
+		if (!ok)
 			goto done;
-		}
-		ret = -1;
 		nsend++;
 	}
 	if (nsend == 0) {
@@ -453,8 +499,9 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		    arena_printf(&a, "Secret %s/%s", sp->namespace, sp->name), err);
 	else
 		/* Only what changed: existing values are never sent back. */
-		ret = kube_call(k, "PATCH", path, "application/merge-patch+json",
-		    body.buf, body.len, &a, NULL, NULL,
+		ret = kube_call(k, "PATCH", path_of(k, &a, sp->namespace,
+		    sp->name), "application/merge-patch+json", body.buf,
+		    body.len, &a, NULL, NULL,
 		    arena_printf(&a, "Secret %s/%s", sp->namespace, sp->name), err);
 done:
 	for (i = 0; i < sp->nkeys; i++)
@@ -479,55 +526,28 @@ sync_copy(struct kube_client *k, const struct secret_spec *sp,
     struct secret_report *rep, struct s7_error *err)
 {
 	struct arena a;
-	struct ynode *src = NULL, *dst = NULL, *obj, *meta, *labels, *data;
-	const struct ynode *sd, *dd;
+	struct ynode *src = NULL, *dst = NULL;
 	struct strbuf body;
-	long status = 0;
-	size_t i;
-	int ret = -1, differ = 0;
+	int ret = -1;
 
 	arena_init(&a);
 	strbuf_init(&body, STRBUF_LARGE);
-	if (kube_call(k, "GET", path_of(k, &a, sp->namespace, sp->name), NULL,
-	    NULL, 0, &a, &src, NULL, "secret", err) < 0)
+	if (get_secret(k, &a, sp->namespace, sp->name, &src, err) < 0 ||
+	    get_secret(k, &a, ns, sp->name, &dst, err) < 0)
 		goto done;
-	if (kube_call(k, "GET", path_of(k, &a, ns, sp->name), NULL, NULL, 0,
-	    &a, &dst, &status, "secret", err) < 0 && status != 404)
+	if (src == NULL) {
+		s7_error_class(err, S7_ECLUSTER, "Secret %s/%s does not exist",
+		    sp->namespace, sp->name);
 		goto done;
-	sd = ynode_get(src, "data");
-	dd = ynode_get(dst, "data");
-	for (i = 0; sd && sd->kind == Y_MAP && i < sd->n; i++) {
-		const struct ynode *v = ynode_get(dd, sd->v[2 * i]->str);
-
-		if (v == NULL || v->len != sd->v[2 * i + 1]->len ||
-		    memcmp(v->str, sd->v[2 * i + 1]->str, v->len) != 0)
-			differ = 1;
 	}
-	if (dst && !differ) {
+	if (dst && same_data(ynode_get(src, "data"), ynode_get(dst, "data"))) {
 		ret = 0;
 		goto done;
 	}
 	if (dst == NULL && ensure_namespace(k, &a, ns, &rep->mutating, err) < 0)
 		goto done;
-	obj = ynode_map(&a);
-	meta = ynode_map(&a);
-	labels = ynode_map(&a);
-	data = ynode_copy(&a, sd);
-	ynode_map_set(&a, obj, "apiVersion", ynode_str(&a, "v1"));
-	ynode_map_set(&a, obj, "kind", ynode_str(&a, "Secret"));
-	ynode_map_set(&a, meta, "name", ynode_str(&a, sp->name));
-	ynode_map_set(&a, meta, "namespace", ynode_str(&a, ns));
-	ynode_map_set(&a, labels, CREDENTIAL_LABEL, ynode_str(&a, "true"));
-	ynode_map_set(&a, labels, "sector7.io/component", ynode_str(&a,
-	    component));
-	if (id)
-		ynode_map_set(&a, labels, APPLYSET_PART_OF, ynode_str(&a, id));
-	ynode_map_set(&a, meta, "labels", labels);
-	ynode_map_set(&a, obj, "metadata", meta);
-	ynode_map_set(&a, obj, "type", ynode_str(&a, sp->type ? sp->type :
-	    "Opaque"));
-	ynode_map_set(&a, obj, "data", data);
-	if (json_emit(&body, obj, 0, err) < 0)
+	if (json_emit(&body, secret_object(&a, sp, ns, component, id,
+	    ynode_copy(&a, ynode_get(src, "data"))), 0, err) < 0)
 		goto done;
 	rep->mutating++;
 	strbuf_addf(&rep->lines, "%s %s/%s from %s/%s\n", dst ? "synced" :
@@ -596,60 +616,44 @@ secrets_list(struct kube_client *k, struct rendered *r, struct strbuf *out,
 			continue;
 		for (j = 0; j < c->nsecrets; j++) {
 			const struct secret_spec *sp = &c->secrets[j];
-			struct ynode *live = NULL;
-			long status = 0;
+			struct ynode *live;
 
 			if (!wanted(r, sp, &a))
 				continue;
-			if (kube_call(k, "GET", path_of(k, &a, sp->namespace,
-			    sp->name), NULL, NULL, 0, &a, &live, &status, "secret",
-			    err) < 0 && status != 404)
+			if (get_secret(k, &a, sp->namespace, sp->name, &live,
+			    err) < 0)
 				goto done;
 			for (l = 0; l < sp->nkeys; l++) {
-				const struct ynode *d = ynode_get(ynode_get(live,
-				    "data"), sp->keys[l].key);
-				struct strbuf v;
+				size_t n;
+				char *v = live_value(live, sp->keys[l].key, &n);
 				char h[20];
 
-				if (d == NULL) {
+				if (v == NULL) {
 					strbuf_addf(out, "%-14s %s/%s %s: missing\n",
 					    c->name, sp->namespace, sp->name,
 					    sp->keys[l].key);
 					continue;
 				}
-				strbuf_init(&v, 64 * 1024);
-				base64_decode(&v, d->str, d->len);
-				hash_of(v.buf, v.len, h);
-				strbuf_release_secret(&v);
+				hash_of(v, n, h);
+				explicit_bzero(v, n);
+				free(v);
 				strbuf_addf(out, "%-14s %s/%s %s: sha256 %s\n", c->name,
 				    sp->namespace, sp->name, sp->keys[l].key, h);
 			}
 			for (l = 0; l < sp->nalso; l++) {
-				struct ynode *copy = NULL;
-				const struct ynode *cd, *sd = ynode_get(live, "data");
-				size_t m;
-				int same = sd != NULL;
+				struct ynode *copy;
 
-				status = 0;
-				if (kube_call(k, "GET", path_of(k, &a, sp->also[l],
-				    sp->name), NULL, NULL, 0, &a, &copy, &status,
-				    "secret", err) < 0 && status != 404) {
+				if (get_secret(k, &a, sp->also[l], sp->name, &copy,
+				    err) < 0) {
 					wipe_data(live);
 					goto done;
 				}
-				cd = ynode_get(copy, "data");
-				for (m = 0; same && m < sd->n; m++) {
-					const struct ynode *v = ynode_get(cd,
-					    sd->v[2 * m]->str);
-
-					same = v && v->len == sd->v[2 * m + 1]->len &&
-					    memcmp(v->str, sd->v[2 * m + 1]->str,
-					    v->len) == 0;
-				}
 				strbuf_addf(out, "%-14s %s/%s: copy of %s/%s, %s\n",
 				    c->name, sp->also[l], sp->name, sp->namespace,
-				    sp->name, copy == NULL ? "missing" : same ?
-				    "in sync" : "differs");
+				    sp->name, copy == NULL ? "missing" :
+				    ynode_get(live, "data") &&
+				    same_data(ynode_get(live, "data"),
+				    ynode_get(copy, "data")) ? "in sync" : "differs");
 				wipe_data(copy);
 			}
 			wipe_data(live);

@@ -5,27 +5,10 @@
 #
 #   SECTOR7=build/sector7 tests/cli/run.sh         (UPDATE=1 rewrites the .out files)
 set -u
-S7=${SECTOR7:-build/sector7}
-S7=$(cd "$(dirname "$S7")" && pwd)/$(basename "$S7")
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+. "$(dirname "$0")/../lib.sh"
+HERE=$ROOT/tests/cli
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0 runs=0
-
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-# expect CODE CMD...: runs CMD, output in $TMP/out and $TMP/err
-expect() {
-	local want=$1; shift
-	runs=$((runs + 1))
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	local got=$?
-	[ "$got" = "$want" ] || { fail "exit $got, want $want: $*"; sed 's/^/    /' "$TMP/err" >&2; }
-}
-contains() {	# contains FILE TEXT
-	grep -qF -- "$2" "$1" || fail "'$2' not in $1 output: $(head -c 300 "$1")"
-}
 
 cd "$ROOT"
 

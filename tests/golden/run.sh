@@ -12,14 +12,11 @@
 # Any difference fails with `diff -u`.  Regenerate on purpose only:
 #   UPDATE=1 SECTOR7=build/sector7 tests/golden/run.sh
 set -u
-S7=${SECTOR7:-build/sector7}
-S7=$(cd "$(dirname "$S7")" && pwd)/$(basename "$S7")
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+. "$(dirname "$0")/../lib.sh"
+HERE=$ROOT/tests/golden
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
-fails=0 sites=0
+sites=0
 
 cd "$ROOT"
 for site in examples/*.yaml; do

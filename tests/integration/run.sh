@@ -9,28 +9,14 @@
 # The cluster lives in $ITEST_DIR (default build/itest-cluster) and is
 # stopped at the end, by PID, whatever happens.
 set -u
-S7=${SECTOR7:-build/sector7}
-S7=$(cd "$(dirname "$S7")" && pwd)/$(basename "$S7")
-HERE=$(cd "$(dirname "$0")" && pwd)
-ROOT=$(cd "$HERE/../.." && pwd)
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+. "$(dirname "$0")/../lib.sh"
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
 CDIR=${ITEST_DIR:-$ROOT/build/itest-cluster}
 ADDONS=metallb,cert-manager,local-path,k3s,longhorn,cnpg
 TMP=$(mktemp -d)
-fails=0 runs=0
 
 cleanup() { "$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1; rm -rf "$TMP"; }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
-expect() {	# expect CODE CMD...
-	local want=$1; shift
-	runs=$((runs + 1))
-	"$@" >"$TMP/out" 2>"$TMP/err"
-	local got=$?
-	[ "$got" = "$want" ] || { fail "exit $got, want $want: $*"; sed 's/^/    /' "$TMP/err" | tail -20 >&2; }
-}
-contains() { grep -qF -- "$2" "$1" || fail "'$2' not in $(basename "$1"): $(tail -c 600 "$1")"; }
 json() { python3 -c "import json,sys; d=json.load(open('$TMP/out')); print(d$1)"; }
 
 cd "$ROOT"

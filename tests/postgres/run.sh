@@ -6,19 +6,17 @@
 #
 #   SECTOR7=build/sector7 tests/postgres/run.sh
 set -u
-S7=${SECTOR7:-build/sector7}
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+. "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
-fails=0 runs=0
 pg_pid=""
 cleanup() {
 	[ -n "$pg_pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/data" stop -m fast >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
-fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }
 [ -x "$PGBIN/postgres" ] || { echo "no PostgreSQL server (apt-get install postgresql)" >&2; exit 1; }
 
 # The roles and databases of the lab site (n8n, nocodb and nextcloud on).
@@ -120,7 +118,7 @@ PGPASSWORD=wrong "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U "$(echo $consumers | c
 
 # bcrypt hashes of generated passwords (n8n's owner) checked by another
 # implementation: pgcrypto's crypt().  The passwords stay in $TMP.
-UNIT=${SECTOR7%/sector7}/tests/unit/test_secrets
+UNIT=${S7%/sector7}/tests/unit/test_secrets
 if [ -x "$UNIT" ]; then
 	admin -d postgres -c "CREATE EXTENSION pgcrypto" >/dev/null
 	"$UNIT" --pairs 20 >"$TMP/pairs" || fail "bcrypt: no pairs"

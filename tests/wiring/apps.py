@@ -31,6 +31,7 @@ app are skipped when it is disabled or not rendered.
 Prints one line per violation and exits 1 if there is any.
 """
 import glob
+import ipaddress
 import os
 import re
 import sys
@@ -452,7 +453,6 @@ def middleware(ing, ref, app):
 
 def loopback_only(ranges):
     """Whether a list of source ranges admits no client but loopback."""
-    import ipaddress
     nets = []
     for x in ranges:
         try:

@@ -144,7 +144,7 @@ for app, host in defaults.items():
     # One Ingress per TLS Secret asks cert-manager for it: a second one
     # would be refused ("not owned"), and which one owns the Certificate
     # would depend on the order cert-manager saw them.
-    askers = {}
+    askers = {}          # TLS Secret -> the Ingresses that ask for it
     for o in ings:
         if o["spec"].get("ingressClassName") != ingress_class:
             bad(o, "ingressClassName is not %s" % ingress_class)
@@ -152,16 +152,15 @@ for app, host in defaults.items():
         if not secrets:
             bad(o, "no TLS for %s" % fqdn)
         ann = o["metadata"].get("annotations", {}) or {}
-        if "cert-manager.io/cluster-issuer" in ann:
-            if ann["cert-manager.io/cluster-issuer"] != issuer:
-                bad(o, "cert-manager.io/cluster-issuer is not %s" % issuer)
-            for sn in secrets:
-                askers.setdefault(sn, []).append(o["metadata"]["name"])
-    for sn in {sn for o in ings for t in o["spec"].get("tls", []) if fqdn in t.get("hosts", [])
-               for sn in [t.get("secretName")]}:
-        if len(askers.get(sn, [])) != 1:
+        asks = "cert-manager.io/cluster-issuer" in ann
+        if asks and ann["cert-manager.io/cluster-issuer"] != issuer:
+            bad(o, "cert-manager.io/cluster-issuer is not %s" % issuer)
+        for sn in secrets:
+            askers.setdefault(sn, []).extend([o["metadata"]["name"]] if asks else [])
+    for sn, who in askers.items():
+        if len(who) != 1:
             problems.append("%s: %d Ingresses ask cert-manager for Secret %s (%s), want 1" % (
-                app, len(askers.get(sn, [])), sn, ", ".join(askers.get(sn, [])) or "none"))
+                app, len(who), sn, ", ".join(who) or "none"))
 
 # --- storage: check's budget is what the render asks for --------------------
 def gib(q):
