@@ -16,6 +16,16 @@ pid_of() { # pid_of DIR NAME -> prints PID if that component runs
   is_ours "$1" "$pid" && echo "$pid"
 }
 
+# alive DIR NAME: the component runs, or this shell has just started it and
+# it has not exec'd yet (until then its command line is this shell's, which
+# is_ours does not recognise).
+alive() {
+  local pid
+  pid_of "$1" "$2" >/dev/null && return 0
+  pid=$(cat "$1/run/$2.pid" 2>/dev/null) || return 1
+  [ "$(ps -o ppid= -p "$pid" 2>/dev/null | tr -d ' ')" = "$$" ]
+}
+
 components() { [ -f "$1/run/components" ] && cat "$1/run/components" || true; }
 
 all_running() {
@@ -93,7 +103,7 @@ wait_for() {
   end=$(( $(date +%s) + t ))
   while :; do
     "$@" >/dev/null 2>&1 && return 0
-    if ! pid_of "$DIR" "$comp" >/dev/null; then
+    if ! alive "$DIR" "$comp"; then
       echo "up.sh: $comp exited while waiting for $label (see $DIR/logs/$comp.log)" >&2; return 1
     fi
     [ "$(date +%s)" -lt "$end" ] || { echo "up.sh: timed out after ${t}s waiting for $label" >&2; return 1; }

@@ -12,8 +12,11 @@ PGBIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 TMP=$(mktemp -d)
 chmod 755 "$TMP"
 pg_pid=""
+# The server's programs as its user, from a directory that user may enter
+# (the source tree may be in a private one).
+as_postgres() { (cd / && runuser -u postgres -- "$@"); }
 cleanup() {
-	[ -n "$pg_pid" ] && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/data" stop -m fast >/dev/null 2>&1
+	[ -n "$pg_pid" ] && as_postgres "$PGBIN/pg_ctl" -D "$TMP/data" stop -m fast >/dev/null 2>&1
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -45,12 +48,12 @@ PY
 grep -q '^role ' "$TMP/plan" || { echo "no roles rendered" >&2; exit 1; }
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 mkdir -p "$TMP/data" && chown postgres "$TMP/data"
-runuser -u postgres -- "$PGBIN/initdb" -D "$TMP/data" --auth-local=trust \
+as_postgres "$PGBIN/initdb" -D "$TMP/data" --auth-local=trust \
 	--auth-host=scram-sha-256 >/dev/null || exit 1
-runuser -u postgres -- "$PGBIN/pg_ctl" -D "$TMP/data" -l "$TMP/data/log" \
+as_postgres "$PGBIN/pg_ctl" -D "$TMP/data" -l "$TMP/data/log" \
 	-o "-p $port -k $TMP/data -c listen_addresses=127.0.0.1" -w start >/dev/null || exit 1
 pg_pid=$(head -1 "$TMP/data/postmaster.pid")
-admin() { runuser -u postgres -- "$PGBIN/psql" -h "$TMP/data" -p "$port" -X -q -v ON_ERROR_STOP=1 "$@"; }
+admin() { as_postgres "$PGBIN/psql" -h "$TMP/data" -p "$port" -X -q -v ON_ERROR_STOP=1 "$@"; }
 as() {	# as ROLE DB SQL: run SQL as ROLE over TCP with its password
 	PGPASSWORD="pw-$1" "$PGBIN/psql" -h 127.0.0.1 -p "$port" -U "$1" -d "$2" -X -q \
 		-v ON_ERROR_STOP=1 -c "$3" >"$TMP/out" 2>&1
