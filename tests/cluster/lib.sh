@@ -56,7 +56,8 @@ stop_all() {
     echo "$names" | grep -qx -- "$c" || names="$c"$'\n'"$names"
   done
   for c in $names; do
-    pid=$(pid_of "$dir" "$c") || continue
+    alive "$dir" "$c" || continue
+    pid=$(cat "$dir/run/$c.pid")
     kill -TERM "$pid" 2>/dev/null || true
     pids="$pids $pid"
     # let the clients go before the apiserver, the apiserver before etcd
