@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "apply.h"
 #include "applyset.h"
@@ -834,6 +835,64 @@ explain_timeout(struct engine *e, struct member **ms, size_t n,
 	}
 }
 
+/* The first CRD among ms whose kind discovery does not list, or NULL. */
+static const char *
+crd_unserved(struct engine *e, struct member **ms, size_t n)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++) {
+		const struct ynode *spec = ynode_get(ms[i]->ro->obj, "spec"),
+		    *vs = ynode_get(spec, "versions");
+		const char *group = ynode_get_str(spec, "group"),
+		    *kind = ynode_get_str(ynode_get(spec, "names"), "kind");
+
+		if (strcmp(ms[i]->ro->kind, "CustomResourceDefinition") != 0 ||
+		    group == NULL || kind == NULL || vs == NULL ||
+		    vs->kind != Y_SEQ)
+			continue;
+		for (j = 0; j < vs->n; j++) {
+			char gv[256];
+
+			if (!ynode_truthy(ynode_get(vs->v[j], "served")))
+				continue;
+			snprintf(gv, sizeof(gv), "%s/%s", group,
+			    ynode_get_str(vs->v[j], "name"));
+			if (kube_find(e->k, gv, kind) == NULL)
+				return ms[i]->ro->name;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * The API server lists a CRD's kinds in discovery a moment after the CRD
+ * is Established: reloads discovery until it lists every served version
+ * of the CRDs in ms, or the deadline passes.
+ */
+static int
+await_served(struct engine *e, struct member **ms, size_t n,
+    long long deadline, struct s7_error *err)
+{
+	const char *missing;
+
+	for (;;) {
+		struct timespec ts = { 0, 200 * 1000000L };
+
+		if (kube_discover(e->k, 1, err) < 0)
+			return -1;
+		e->refreshed = 1;
+		if ((missing = crd_unserved(e, ms, n)) == NULL)
+			return 0;
+		if (http_now_ms() >= deadline)
+			return s7_error_class(err, S7_ETIMEOUT,
+			    "wave %zu: CustomResourceDefinition %s is established "
+			    "but its kind is not in discovery after %lds", e->wave,
+			    missing, e->o->timeout_s);
+		nanosleep(&ts, NULL);
+	}
+}
+
 static int
 resolve(struct engine *e, struct member *m, struct s7_error *err)
 {
@@ -1048,9 +1107,8 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 				    e->wave, e->o->timeout_s);
 				goto done;
 			}
-			if (kube_discover(e->k, 1, err) < 0)
+			if (await_served(e, ms, n, deadline, err) < 0)
 				goto done;
-			e->refreshed = 1;
 		}
 
 		if (step == STEP_BUILTIN) {
