@@ -1,15 +1,18 @@
 /*
  * sector7: one site description in, a running platform on k3s out.
  *
- * This file holds the command table and the dispatcher: global options,
- * the site loading that commands ask for, exit codes, and the final check
+ * This file holds the command table and the dispatcher: the global
+ * options, the usage and help made from each entry's option tables, the
+ * loading an entry asks for (site, render, cluster), and the final check
  * that standard output was written.  One command per file in src/cmd/.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 
 #include "cmd/cmd.h"
+#include "cmd/output.h"
 #include "util/text.h"
 #include "version.h"
 #include "util/banned.h"
@@ -18,14 +21,22 @@ static const char *const outputs[] = { "text", "json", NULL };
 static struct cmd_ctx ctx;
 
 static const struct opt_spec global_opts[] = {
-	{ "file", 'f', OPT_STRING, &ctx.site_file, "FILE",
-	  "site description (default: the built-in sector7 site)", 0, 0, NULL },
 	{ "output", 0, OPT_CHOICE, &ctx.output, "FORMAT",
 	  "text (default) or json", 0, 0, outputs },
+	{ "help", 'h', OPT_FLAG, &ctx.help, NULL, "show help for the command",
+	  0, 0, NULL },
+	{ NULL },
+};
+
+static const struct opt_spec site_opts[] = {
+	{ "file", 'f', OPT_STRING, &ctx.site_file, "FILE",
+	  "site description (default: the built-in sector7 site)", 0, 0, NULL },
+	{ NULL },
+};
+
+static const struct opt_spec render_opts[] = {
 	{ "upstream", 0, OPT_STRING, &ctx.upstream, "DIR",
 	  "cache of pinned upstream manifests (default: $SECTOR7_UPSTREAM or ~/.cache/sector7/upstream)",
-	  0, 0, NULL },
-	{ "help", 'h', OPT_FLAG, &ctx.help, NULL, "show help for the command",
 	  0, 0, NULL },
 	{ NULL },
 };
@@ -39,119 +50,116 @@ static const struct opt_spec cluster_opts[] = {
 	{ NULL },
 };
 
-static int cmd_help(struct cmd_ctx *c, int npos, char **pos);
+static int help_exec(struct cmd_ctx *c, int npos, char **pos);
 
-const struct command commands[] = {
-	{ "check", cmd_check, "validate the site: network plan, names, storage budget, dependencies, hazards",
-	  "[-f FILE]",
-	  "Validates the site description without touching the network. Errors name the key\n"
-	  "and file:line:col and make the exit code 3; warnings and notes say what a careful\n"
-	  "operator wants to know, including where sector7 differs from the gameplan and why.",
-	  NULL, 0, CMD_SITE },
-	{ "render", cmd_render, "write every manifest, host file, DNS record and firewall rule",
-	  "[-f FILE] [-o DIR]",
-	  "Renders the site through the catalog. With -o, writes one file per object under\n"
-	  "DIR/manifests (in apply order), the k3s configs and node prerequisites under\n"
-	  "DIR/host, DNS records under DIR/dns, port forwards under DIR/firewall, and\n"
-	  "DIR/SOURCES (sha256 and origin of every file). Without -o, prints the objects\n"
-	  "as one YAML stream. Upstream manifests come from the local cache only and are\n"
-	  "checked against their pinned sha256.",
-	  render_opts, 0, CMD_SITE },
-	{ "dns", cmd_dns, "print internal (Unbound) and external DNS records",
-	  "[-f FILE]",
-	  "Prints the host overrides for the internal resolver (every web host to the\n"
-	  "ingress address, every node to its address) and the records for the public\n"
-	  "zone (the domain to the public address, a wildcard CNAME for the hosts).",
-	  NULL, 0, CMD_SITE },
-	{ "apply", cmd_apply, "roll the site out to the cluster, phase by phase, waiting on readiness",
-	  "[-f FILE] [--phase N] [--only COMPONENT] [--prune [--prune-data]] [--timeout S]",
-	  "Renders the site and applies it by server-side apply (field manager sector7), in\n"
-	  "the gameplan's phases; inside a phase, components whose needs are met go out\n"
-	  "together, every object of a wave in parallel over one connection. Between waves\n"
-	  "it waits until everything is ready: CRDs established, workloads rolled out,\n"
-	  "LoadBalancer addresses assigned, webhooks answering, certificates issued, jobs\n"
-	  "complete, volumes bound. Objects that already match are not sent, so applying an\n"
-	  "unchanged site changes nothing (\"no changes\"). Membership is an ApplySet\n"
-	  "(the labels kubectl uses); --prune deletes what left the set.",
-	  apply_opts, 0, CMD_SITE | CMD_CLUSTER },
-	{ "diff", cmd_diff, "what apply would change (server-side dry run)",
-	  "[-f FILE] [--phase N] [--only COMPONENT]",
-	  "Sends every object of the site to the API server as a server-side dry run and\n"
-	  "compares the result with the live object: a unified diff per object that would\n"
-	  "change (Secret values shown only as hashes). Exit status as diff(1): 0 when\n"
-	  "nothing differs, 1 when something would change; errors are 3 and 4.",
-	  diff_opts, 0, CMD_SITE | CMD_CLUSTER },
-	{ "status", cmd_status, "the live state of every component",
-	  "[-f FILE]",
-	  "One line per component of the site: ready, progressing, failed or absent, with\n"
-	  "the reason when it is not ready (the object and what it waits for), from the\n"
-	  "same readiness rules apply uses. Reads the cluster; changes nothing.",
-	  NULL, 0, CMD_SITE | CMD_CLUSTER },
-	{ "secrets", cmd_secrets, "generated credentials: ensure, list, show",
-	  "ensure | list | show NAMESPACE/NAME [KEY]",
-	  "ensure creates every credential the site's components declare that does not\n"
-	  "exist yet (database passwords, JWT secrets, n8n's encryption key, admin\n"
-	  "passwords, S3 keys) as Kubernetes Secrets with values from the OS random\n"
-	  "source, and adds missing keys to existing ones. It never changes an existing\n"
-	  "value (except a bcrypt hash of a password, made again when the password\n"
-	  "changed) and never prints one: it names keys and shows a hash. apply runs it\n"
-	  "before anything that needs the secrets. list shows every declared key, present or\n"
-	  "missing, as a hash. show prints one value, and only to a terminal.",
-	  NULL, 3, CMD_SITE | CMD_CLUSTER },
-	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
-	  NULL, 0, 0 },
-	{ "help", cmd_help, "show help for a command", "[COMMAND]",
-	  "Lists the commands, or shows the help of one.", NULL, 1, 0 },
-	{ NULL },
+static const struct cmd_entry help_entry = {
+	"help", "show help for a command", "[COMMAND]", 0, 1,
+	"Lists the commands, or shows the help of one.",
+	NULL, 0, NULL, help_exec,
 };
 
-static const struct command *
+static const struct cmd_entry *const commands[] = {
+	&cmd_check_entry,
+	&cmd_render_entry,
+	&cmd_dns_entry,
+	&cmd_apply_entry,
+	&cmd_diff_entry,
+	&cmd_status_entry,
+	&cmd_secrets_entry,
+	&cmd_version_entry,
+	&help_entry,
+	NULL,
+};
+
+static const struct cmd_entry *
 find_command(const char *name)
 {
-	const struct command *c;
+	const struct cmd_entry *const *c;
 
-	for (c = commands; c->name; c++)
-		if (strcmp(c->name, name) == 0)
-			return c;
+	for (c = commands; *c; c++)
+		if (strcmp((*c)->name, name) == 0)
+			return *c;
 	return NULL;
 }
 
-/* The option tables of a command: its own, the cluster's, the globals. */
-static void
-command_tables(const struct command *c, const struct opt_spec **t)
+static unsigned
+needs(const struct cmd_entry *c)
 {
+	unsigned f = c->flags;
+
+	if (f & CMD_RENDER)
+		f |= CMD_VALID;
+	if (f & CMD_VALID)
+		f |= CMD_SITE;
+	return f;
+}
+
+/* The option tables of a command: its own first, the globals last. */
+static void
+command_tables(const struct cmd_entry *c, const struct opt_spec **t)
+{
+	unsigned f = needs(c);
 	size_t n = 0;
 
 	if (c->opts)
 		t[n++] = c->opts;
-	if (c->flags & CMD_CLUSTER)
+	if (f & CMD_SITE)
+		t[n++] = site_opts;
+	if (f & CMD_RENDER)
+		t[n++] = render_opts;
+	if (f & CMD_CLUSTER)
 		t[n++] = cluster_opts;
 	t[n++] = global_opts;
 	t[n] = NULL;
 }
 
+/* "sector7 NAME [-f FILE] [--opt VALUE] ... ARGS", from the tables. */
 static void
-command_help(FILE *fp, const struct command *c)
+usage_line(FILE *fp, const struct cmd_entry *c)
 {
-	const struct opt_spec *tables[4];
+	const struct opt_spec *tables[3] = { site_opts, c->opts, NULL };
+	const struct opt_spec *o;
+	size_t i;
+
+	fprintf(fp, "sector7 %s", c->name);
+	for (i = (needs(c) & CMD_SITE) ? 0 : 1; i < 2; i++)
+		for (o = tables[i]; o && o->name; o++) {
+			if (o->alias)
+				fprintf(fp, " [-%c%s%s]", o->alias,
+				    o->value ? " " : "", o->value ? o->value : "");
+			else
+				fprintf(fp, " [--%s%s%s]", o->name,
+				    o->value ? " " : "", o->value ? o->value : "");
+		}
+	if (c->args && *c->args)
+		fprintf(fp, " %s", c->args);
+	fputc('\n', fp);
+}
+
+static void
+command_help(FILE *fp, const struct cmd_entry *c)
+{
+	const struct opt_spec *tables[6];
 
 	command_tables(c, tables);
-	fprintf(fp, "usage: sector7 %s%s%s\n\n%s\n\noptions:\n", c->name,
-	    *c->usage ? " " : "", c->usage, c->about);
+	fputs("usage: ", fp);
+	usage_line(fp, c);
+	fprintf(fp, "\n%s\n\noptions:\n", c->about);
 	opt_help(fp, tables);
 }
 
 static void
 main_help(FILE *fp)
 {
-	const struct command *c;
-	const struct opt_spec *tables[2] = { global_opts, NULL };
+	const struct cmd_entry *const *c;
+	const struct opt_spec *tables[] = { site_opts, render_opts, global_opts,
+	    NULL };
 
 	fprintf(fp, "usage: sector7 [options] COMMAND [arguments]\n\n"
 	    "Turns one site description into a running, verified self-hosted\n"
 	    "platform on a small k3s cluster.\n\ncommands:\n");
-	for (c = commands; c->name; c++)
-		fprintf(fp, "  %-10s %s\n", c->name, c->summary);
+	for (c = commands; *c; c++)
+		fprintf(fp, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(fp, "\nglobal options:\n");
 	opt_help(fp, tables);
 	fprintf(fp, "\n'sector7 COMMAND --help' shows a command's options.\n"
@@ -160,9 +168,9 @@ main_help(FILE *fp)
 }
 
 static int
-cmd_help(struct cmd_ctx *c, int npos, char **pos)
+help_exec(struct cmd_ctx *c, int npos, char **pos)
 {
-	const struct command *cmd;
+	const struct cmd_entry *cmd;
 
 	(void)c;
 	if (npos == 0) {
@@ -201,35 +209,87 @@ finish(int code)
 	return code;
 }
 
+/* Loads what the entry asks for, in order; an exit code. */
+static int
+load(const struct cmd_entry *cmd, struct s7_error *err)
+{
+	unsigned f = needs(cmd);
+
+	if (f & CMD_SITE) {
+		if (load_site(&ctx, err) < 0) {
+			s7_error_print(err, stderr);
+			return EXIT_FAILED;
+		}
+		if ((f & CMD_VALID) && site_errors(&ctx))
+			return EXIT_INVALID;
+	}
+	if ((f & CMD_RENDER) && render_site(&ctx, err) < 0)
+		return fail_with(err);
+	if ((f & CMD_CLUSTER) && open_cluster(&ctx, err) < 0)
+		return fail_with(err);
+	return EXIT_OK;
+}
+
+static void
+unload(const struct cmd_entry *cmd)
+{
+	unsigned f = needs(cmd);
+
+	kube_close(ctx.kube);
+	ctx.kube = NULL;
+	if (f & CMD_RENDER) {
+		rendered_release(&ctx.r);
+		catalog_release(&ctx.cat);
+	}
+	if (f & CMD_SITE) {
+		findings_release(&ctx.findings);
+		site_release(&ctx.site);
+	}
+}
+
+/* Global options may come before the command: where does it start? */
+static int
+command_index(int argc, char **argv)
+{
+	const struct opt_spec *tables[] = { site_opts, render_opts, global_opts,
+	    NULL };
+	int i;
+
+	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
+		const struct opt_spec *const *t;
+		const struct opt_spec *o;
+		int takes = 0;
+
+		if (strcmp(argv[i], "--") == 0)
+			break;
+		for (t = tables; *t; t++)
+			for (o = *t; o->name; o++)
+				if ((argv[i][1] == '-' &&
+				    strcmp(argv[i] + 2, o->name) == 0) ||
+				    (argv[i][1] == o->alias && argv[i][2] == '\0'))
+					takes = o->kind != OPT_FLAG;
+		i += takes;
+	}
+	return i > argc ? argc : i;
+}
+
 static int
 run(int argc, char **argv)
 {
-	const struct opt_spec *tables[4] = { NULL, NULL, NULL, NULL };
-	const struct command *cmd;
+	const struct opt_spec *tables[6] = { site_opts, render_opts, global_opts,
+	    NULL };
+	const struct cmd_entry *cmd;
 	struct s7_error err;
 	char *pos[256];
 	int i, npos = 0, code;
 
 	s7_error_clear(&err);
 	ctx.output = "text";
-	if (argc > 256)
+	if (argc > 256) {
+		s7_error_class(&err, S7_EUSAGE, "too many arguments");
 		return usage_error(&err, NULL);
-	/* Global options may come before the command. */
-	for (i = 1; i < argc && argv[i][0] == '-'; i++) {
-		const struct opt_spec *o;
-		int takes = 0;
-
-		if (strcmp(argv[i], "--") == 0)
-			break;
-		for (o = global_opts; o->name; o++)
-			if ((argv[i][1] == '-' && strcmp(argv[i] + 2, o->name) == 0) ||
-			    (argv[i][1] == o->alias && argv[i][2] == '\0'))
-				takes = o->kind != OPT_FLAG;
-		i += takes;
 	}
-	if (i > argc)
-		i = argc;
-	tables[0] = global_opts;
+	i = command_index(argc, argv);
 	if (opt_parse(tables, i - 1, argv + 1, pos, &npos, &err) < 0)
 		return usage_error(&err, NULL);
 	if (i >= argc) {
@@ -245,10 +305,11 @@ run(int argc, char **argv)
 		const char *names[32];
 		const char *sugg;
 		size_t n = 0;
-		const struct command *c;
 
-		for (c = commands; c->name && n < 31; c++)
-			names[n++] = c->name;
+		while (commands[n] && n < 31) {
+			names[n] = commands[n]->name;
+			n++;
+		}
 		names[n] = NULL;
 		sugg = text_suggest(argv[i], names);
 		if (sugg)
@@ -267,29 +328,31 @@ run(int argc, char **argv)
 		command_help(stdout, cmd);
 		return finish(EXIT_OK);
 	}
-	if (npos > cmd->max_pos) {
+	if (npos > cmd->max_args) {
 		s7_error_class(&err, S7_EUSAGE, "unexpected argument '%s'",
-		    pos[cmd->max_pos]);
+		    pos[cmd->max_args]);
 		return usage_error(&err, cmd->name);
 	}
-	if (cmd->flags & CMD_SITE) {
-		if (load_site(&ctx, &err) < 0) {
-			s7_error_print(&err, stderr);
-			return EXIT_FAILED;
-		}
+	if (npos < cmd->min_args) {
+		s7_error_class(&err, S7_EUSAGE, "%s needs %s", cmd->name,
+		    cmd->args);
+		return usage_error(&err, cmd->name);
 	}
-	code = cmd->fn(&ctx, npos, pos);
-	kube_close(ctx.kube);
-	ctx.kube = NULL;
-	if (cmd->flags & CMD_SITE) {
-		findings_release(&ctx.findings);
-		site_release(&ctx.site);
-	}
+	if (cmd->check && (code = cmd->check(&ctx, npos, pos)) != EXIT_OK)
+		return finish(code);
+	code = load(cmd, &err);
+	out_begin(is_json(&ctx));
+	if (code == EXIT_OK)
+		code = cmd->exec(&ctx, npos, pos);
+	out_end();
+	unload(cmd);
 	return finish(code);
 }
 
 int
 main(int argc, char **argv)
 {
+	/* Generated credentials pass through this process: no core dumps. */
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
 	return run(argc, argv);
 }

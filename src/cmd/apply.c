@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "output.h"
 #include "../catalog/catalog.h"
 #include "../json/json.h"
 #include "../kube/apply.h"
@@ -20,7 +21,7 @@ static long long phase_opt, timeout_opt = 300;
 static const char *only_opt;
 static int prune_opt, prune_data_opt, verbose_opt;
 
-const struct opt_spec apply_opts[] = {
+static const struct opt_spec apply_opts[] = {
 	{ "phase", 0, OPT_INT, &phase_opt, "N",
 	  "only the components of phase N (1 infrastructure, 2 gpu, 3 core services, 4 appflowy, 5 monitoring and backups)",
 	  1, 5, NULL },
@@ -123,11 +124,22 @@ progress(void *arg, const struct apply_progress *p)
 	}
 }
 
-int
-cmd_apply(struct cmd_ctx *c, int npos, char **pos)
+static int
+apply_check(struct cmd_ctx *c, int npos, char **pos)
 {
-	struct catalog cat;
-	struct rendered r;
+	(void)c;
+	(void)npos;
+	(void)pos;
+	if (prune_data_opt && !prune_opt) {
+		fprintf(stderr, "sector7: error: --prune-data needs --prune\n");
+		return EXIT_USAGE;
+	}
+	return EXIT_OK;
+}
+
+static int
+apply_exec(struct cmd_ctx *c, int npos, char **pos)
+{
 	struct apply_opts ao;
 	struct apply_stats st;
 	struct s7_error err;
@@ -136,11 +148,7 @@ cmd_apply(struct cmd_ctx *c, int npos, char **pos)
 
 	(void)npos;
 	(void)pos;
-	if (site_errors(c))
-		return EXIT_INVALID;
 	s7_error_clear(&err);
-	catalog_init(&cat);
-	rendered_init(&r);
 	apply_stats_init(&st);
 	memset(&pr, 0, sizeof(pr));
 	pr.tty = isatty(2);
@@ -154,38 +162,44 @@ cmd_apply(struct cmd_ctx *c, int npos, char **pos)
 	ao.version = SECTOR7_VERSION;
 	ao.progress = progress;
 	ao.progress_arg = &pr;
-	if (prune_data_opt && !prune_opt) {
-		fprintf(stderr, "sector7: error: --prune-data needs --prune\n");
-		code = EXIT_USAGE;
-		goto done;
-	}
-	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0 ||
-	    apply_run(c->kube, &r, &c->site, &ao, &st, &err) < 0) {
+	if (apply_run(c->kube, &c->r, &c->site, &ao, &st, &err) < 0) {
 		if (st.report.len)
 			fputs(st.report.buf, stderr);
-		s7_error_print(&err, stderr);
-		code = exit_code(&err);
+		code = fail_with(&err);
 		goto done;
 	}
 	if (st.report.len)
 		fputs(st.report.buf, stderr);
-	if (is_json(c)) {
-		printf("{\n  \"objects\": %zu,\n  \"applied\": %zu,\n  \"unchanged\": %zu,\n"
-		    "  \"pruned\": %zu,\n  \"requests\": %lu,\n  \"mutating_requests\": %lu,\n"
-		    "  \"connections\": %lu,\n  \"http2_answers\": %lu,\n"
-		    "  \"seconds\": %.2f\n}\n", st.objects, st.applied,
-		    st.unchanged, st.pruned, st.requests, st.mutating,
-		    st.connections, st.http2, st.seconds);
-	} else if (st.applied == 0 && st.pruned == 0) {
-		printf("no changes: %zu objects up to date and ready (%.1fs)\n",
+	out_uint(OUT_JSON, "objects", NULL, st.objects);
+	out_uint(OUT_JSON, "applied", NULL, st.applied);
+	out_uint(OUT_JSON, "unchanged", NULL, st.unchanged);
+	out_uint(OUT_JSON, "pruned", NULL, st.pruned);
+	out_uint(OUT_JSON, "requests", NULL, st.requests);
+	out_uint(OUT_JSON, "mutating_requests", NULL, st.mutating);
+	out_uint(OUT_JSON, "connections", NULL, st.connections);
+	out_uint(OUT_JSON, "http2_answers", NULL, st.http2);
+	out_float(OUT_JSON, "seconds", NULL, st.seconds);
+	if (st.applied == 0 && st.pruned == 0)
+		out_text("no changes: %zu objects up to date and ready (%.1fs)\n",
 		    st.objects, st.seconds);
-	} else {
-		printf("applied %zu of %zu objects (%zu unchanged), pruned %zu; all ready in %.1fs\n",
+	else
+		out_text("applied %zu of %zu objects (%zu unchanged), pruned %zu; all ready in %.1fs\n",
 		    st.applied, st.objects, st.unchanged, st.pruned, st.seconds);
-	}
 done:
 	apply_stats_release(&st);
-	rendered_release(&r);
-	catalog_release(&cat);
 	return code;
 }
+
+const struct cmd_entry cmd_apply_entry = {
+	"apply", "roll the site out to the cluster, phase by phase, waiting on readiness",
+	"", 0, 0,
+	"Renders the site and applies it by server-side apply (field manager sector7), in\n"
+	"the gameplan's phases; inside a phase, components whose needs are met go out\n"
+	"together, every object of a wave in parallel over one connection. Between waves\n"
+	"it waits until everything is ready: CRDs established, workloads rolled out,\n"
+	"LoadBalancer addresses assigned, webhooks answering, certificates issued, jobs\n"
+	"complete, volumes bound. Objects that already match are not sent, so applying an\n"
+	"unchanged site changes nothing (\"no changes\"). Membership is an ApplySet\n"
+	"(the labels kubectl uses); --prune deletes what left the set.",
+	apply_opts, CMD_RENDER | CMD_CLUSTER, apply_check, apply_exec,
+};

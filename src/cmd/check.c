@@ -6,67 +6,53 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "output.h"
 #include "../util/banned.h"
 
 static int
-findings_json(struct cmd_ctx *c)
-{
-	struct arena a;
-	struct ynode *root, *list;
-	size_t i;
-	int ret;
-
-	arena_init(&a);
-	root = ynode_map(&a);
-	list = ynode_seq(&a);
-	ynode_map_set(&a, root, "file", ynode_str(&a, c->site_name));
-	ynode_map_set(&a, root, "site", c->site.name ?
-	    ynode_str(&a, c->site.name) : ynode_null(&a));
-	ynode_map_set(&a, root, "errors", ynode_int(&a,
-	    (long long)c->findings.errors));
-	ynode_map_set(&a, root, "warnings", ynode_int(&a,
-	    (long long)c->findings.warnings));
-	ynode_map_set(&a, root, "notes", ynode_int(&a,
-	    (long long)c->findings.notes));
-	for (i = 0; i < c->findings.n; i++) {
-		const struct finding *f = &c->findings.v[i];
-		struct ynode *m = ynode_map(&a);
-
-		ynode_map_set(&a, m, "severity", ynode_str(&a,
-		    severity_name(f->sev)));
-		ynode_map_set(&a, m, "key", ynode_str(&a, f->key));
-		ynode_map_set(&a, m, "file", ynode_str(&a, f->file));
-		ynode_map_set(&a, m, "line", ynode_int(&a, f->line));
-		ynode_map_set(&a, m, "column", ynode_int(&a, f->col));
-		ynode_map_set(&a, m, "message", ynode_str(&a, f->msg));
-		if (f->detail)
-			ynode_map_set(&a, m, "detail", ynode_str(&a, f->detail));
-		ynode_push(&a, list, m);
-	}
-	ynode_map_set(&a, root, "findings", list);
-	ret = print_json(root);
-	arena_release(&a);
-	return ret;
-}
-
-int
-cmd_check(struct cmd_ctx *c, int npos, char **pos)
+check_exec(struct cmd_ctx *c, int npos, char **pos)
 {
 	const struct findings *f = &c->findings;
 	size_t i;
 
 	(void)npos;
 	(void)pos;
-	if (is_json(c)) {
-		if (findings_json(c) < 0)
-			return EXIT_FAILED;
-	} else {
-		for (i = 0; i < f->n; i++)
-			print_finding(stdout, &f->v[i]);
-		printf("%s: %zu error%s, %zu warning%s, %zu note%s\n",
-		    c->site_name, f->errors, f->errors == 1 ? "" : "s",
-		    f->warnings, f->warnings == 1 ? "" : "s", f->notes,
-		    f->notes == 1 ? "" : "s");
+	out_string(OUT_JSON, "file", NULL, c->site_name);
+	out_string(OUT_JSON, "site", NULL, c->site.name);
+	out_uint(OUT_JSON, "errors", NULL, f->errors);
+	out_uint(OUT_JSON, "warnings", NULL, f->warnings);
+	out_uint(OUT_JSON, "notes", NULL, f->notes);
+	out_open_array("findings");
+	for (i = 0; i < f->n; i++) {
+		const struct finding *x = &f->v[i];
+
+		if (!out_is_json()) {
+			print_finding(stdout, x);
+			continue;
+		}
+		out_open_object(NULL);
+		out_string(OUT_JSON, "severity", NULL, severity_name(x->sev));
+		out_string(OUT_JSON, "key", NULL, x->key);
+		out_string(OUT_JSON, "file", NULL, x->file);
+		out_uint(OUT_JSON, "line", NULL, x->line);
+		out_uint(OUT_JSON, "column", NULL, x->col);
+		out_string(OUT_JSON, "message", NULL, x->msg);
+		if (x->detail)
+			out_string(OUT_JSON, "detail", NULL, x->detail);
+		out_close_object();
 	}
+	out_close_array();
+	out_text("%s: %zu error%s, %zu warning%s, %zu note%s\n", c->site_name,
+	    f->errors, f->errors == 1 ? "" : "s", f->warnings,
+	    f->warnings == 1 ? "" : "s", f->notes, f->notes == 1 ? "" : "s");
 	return f->errors ? EXIT_INVALID : EXIT_OK;
 }
+
+const struct cmd_entry cmd_check_entry = {
+	"check", "validate the site: network plan, names, storage budget, dependencies, hazards",
+	"", 0, 0,
+	"Validates the site description without touching the network. Errors name the key\n"
+	"and file:line:col and make the exit code 3; warnings and notes say what a careful\n"
+	"operator wants to know, including where sector7 differs from the gameplan and why.",
+	NULL, CMD_SITE, NULL, check_exec,
+};

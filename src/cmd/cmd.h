@@ -1,7 +1,11 @@
 /*
  * The command layer: the only code that prints results and picks exit
- * codes.  Each command lives in src/cmd/<name>.c and is listed in the
- * table in src/main.c.
+ * codes.  Each command lives in src/cmd/<name>.c and exports one entry
+ * (struct cmd_entry), after tmux's cmd-*.c: its name, options, positional
+ * arguments, help, and what the dispatcher must load before it runs (the
+ * site, the rendered stack, the cluster connection).  src/main.c lists
+ * the entries, parses, loads what an entry asks for and calls it; the
+ * usage line and --help are generated from the entry's option tables.
  */
 #ifndef S7_CMD_H
 #define S7_CMD_H
@@ -36,45 +40,48 @@ struct cmd_ctx {
 	int help;
 	const char *kubeconfig;	/* --kubeconfig */
 	const char *context;	/* --context */
-	/* loaded by the dispatcher for commands that want the site */
-	struct site site;
+
+	/* loaded by the dispatcher as the entry asks */
+	struct site site;		/* CMD_SITE */
 	struct findings findings;
 	const char *site_name;
-	struct kube_client *kube;	/* open_cluster() */
+	struct catalog cat;		/* CMD_RENDER */
+	struct rendered r;
+	struct kube_client *kube;	/* CMD_CLUSTER */
 };
 
-struct command {
+#define CMD_SITE 0x1u	/* load the site and check it */
+#define CMD_VALID 0x2u	/* refuse a site with errors (exit 3); implies SITE */
+#define CMD_RENDER 0x4u	/* render the site through the catalog; implies VALID */
+#define CMD_CLUSTER 0x8u	/* --kubeconfig, --context; connect before running */
+
+struct cmd_entry {
 	const char *name;
-	int (*fn)(struct cmd_ctx *c, int npos, char **pos);
 	const char *summary;	/* one line, for `sector7 help` */
-	const char *usage;	/* arguments after the command name */
+	const char *args;	/* positional arguments for the usage line, or "" */
+	int min_args, max_args;
 	const char *about;	/* paragraph for --help */
 	const struct opt_spec *opts;	/* the command's own, or NULL */
-	int max_pos;		/* positional arguments accepted */
 	unsigned flags;
+	/* Checks the arguments before anything is loaded; an exit code. */
+	int (*check)(struct cmd_ctx *c, int npos, char **pos);
+	int (*exec)(struct cmd_ctx *c, int npos, char **pos);
 };
 
-#define CMD_SITE 1u	/* load and check the site before running */
-#define CMD_CLUSTER 2u	/* takes --kubeconfig and --context */
-
-extern const struct command commands[];
-
-int cmd_check(struct cmd_ctx *c, int npos, char **pos);
-int cmd_render(struct cmd_ctx *c, int npos, char **pos);
-int cmd_dns(struct cmd_ctx *c, int npos, char **pos);
-int cmd_version(struct cmd_ctx *c, int npos, char **pos);
-int cmd_apply(struct cmd_ctx *c, int npos, char **pos);
-int cmd_status(struct cmd_ctx *c, int npos, char **pos);
-int cmd_diff(struct cmd_ctx *c, int npos, char **pos);
-int cmd_secrets(struct cmd_ctx *c, int npos, char **pos);
-
-extern const struct opt_spec render_opts[];
-extern const struct opt_spec apply_opts[];
-extern const struct opt_spec diff_opts[];
+extern const struct cmd_entry cmd_check_entry;
+extern const struct cmd_entry cmd_render_entry;
+extern const struct cmd_entry cmd_dns_entry;
+extern const struct cmd_entry cmd_apply_entry;
+extern const struct cmd_entry cmd_diff_entry;
+extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_secrets_entry;
+extern const struct cmd_entry cmd_version_entry;
 
 /* Helpers shared by commands (src/cmd/common.c). */
 int exit_code(const struct s7_error *err);
 int is_json(const struct cmd_ctx *c);
+/* Prints err on stderr and returns its exit code. */
+int fail_with(const struct s7_error *err);
 void print_finding(FILE *fp, const struct finding *f);
 /* Reads the site file (or the built-in site) and loads it into c->site. */
 int load_site(struct cmd_ctx *c, struct s7_error *err);
@@ -84,11 +91,8 @@ const char *builtin_site_text(size_t *len);
  * returns 1 when there are any.
  */
 int site_errors(struct cmd_ctx *c);
-/* Prints n as pretty JSON on stdout (errors to stderr); 0 or -1. */
-int print_json(const struct ynode *n);
-/* Loads the catalog and renders c->site with the global options. */
-int render_site(struct cmd_ctx *c, struct catalog *cat, struct rendered *r,
-    struct s7_error *err);
+/* Loads the catalog and renders c->site into c->cat and c->r. */
+int render_site(struct cmd_ctx *c, struct s7_error *err);
 /* Opens c->kube from the kubeconfig (warns when TLS is not verified). */
 int open_cluster(struct cmd_ctx *c, struct s7_error *err);
 

@@ -3,7 +3,6 @@
 
 #include "cmd.h"
 #include "../catalog/embedded.h"
-#include "../json/json.h"
 #include "../version.h"
 #include "../util/fs.h"
 #include "../util/strbuf.h"
@@ -29,6 +28,13 @@ exit_code(const struct s7_error *err)
 		break;
 	}
 	return EXIT_FAILED;
+}
+
+int
+fail_with(const struct s7_error *err)
+{
+	s7_error_print(err, stderr);
+	return exit_code(err);
 }
 
 int
@@ -133,32 +139,15 @@ open_cluster(struct cmd_ctx *c, struct s7_error *err)
 }
 
 int
-print_json(const struct ynode *n)
-{
-	struct strbuf sb;
-	struct s7_error err;
-	int ret;
-
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	ret = json_emit(&sb, n, JSON_PRETTY, &err);
-	if (ret == 0)
-		fwrite(sb.buf, 1, sb.len, stdout);
-	else
-		s7_error_print(&err, stderr);
-	strbuf_release(&sb);
-	return ret;
-}
-
-int
-render_site(struct cmd_ctx *c, struct catalog *cat, struct rendered *r,
-    struct s7_error *err)
+render_site(struct cmd_ctx *c, struct s7_error *err)
 {
 	struct render_opts ro;
 
 	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
 	ro.version = SECTOR7_VERSION;
-	if (catalog_load(cat, err) < 0)
+	catalog_init(&c->cat);
+	rendered_init(&c->r);
+	if (catalog_load(&c->cat, err) < 0)
 		return -1;
-	return render_stack(r, &c->site, cat, &ro, err);
+	return render_stack(&c->r, &c->site, &c->cat, &ro, err);
 }

@@ -17,7 +17,7 @@
 static long long dphase;
 static const char *donly;
 
-const struct opt_spec diff_opts[] = {
+static const struct opt_spec diff_opts[] = {
 	{ "phase", 0, OPT_INT, &dphase, "N", "only the components of phase N",
 	  1, 5, NULL },
 	{ "only", 0, OPT_STRING, &donly, "COMPONENT", "only this component",
@@ -40,11 +40,9 @@ print_notes(const struct strbuf *notes)
 	}
 }
 
-int
-cmd_diff(struct cmd_ctx *c, int npos, char **pos)
+static int
+diff_exec(struct cmd_ctx *c, int npos, char **pos)
 {
-	struct catalog cat;
-	struct rendered r;
 	struct apply_opts ao;
 	struct s7_error err;
 	struct strbuf out, notes;
@@ -53,24 +51,18 @@ cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 
 	(void)npos;
 	(void)pos;
-	if (site_errors(c))
-		return EXIT_INVALID;
 	s7_error_clear(&err);
-	catalog_init(&cat);
-	rendered_init(&r);
 	strbuf_init(&out, STRBUF_LARGE);
 	strbuf_init(&notes, STRBUF_SMALL);
 	memset(&ao, 0, sizeof(ao));
 	ao.phase = (int)dphase;
 	ao.only = donly;
 	ao.version = SECTOR7_VERSION;
-	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0 ||
-	    apply_diff(c->kube, &r, &ao, &c->site, &out, &notes, &changed,
+	if (apply_diff(c->kube, &c->r, &ao, &c->site, &out, &notes, &changed,
 	    &err) < 0) {
 		fwrite(out.buf, 1, out.len, stdout);
 		print_notes(&notes);
-		s7_error_print(&err, stderr);
-		code = exit_code(&err);
+		code = fail_with(&err);
 		goto done;
 	}
 	fwrite(out.buf, 1, out.len, stdout);
@@ -82,7 +74,14 @@ cmd_diff(struct cmd_ctx *c, int npos, char **pos)
 done:
 	strbuf_release(&notes);
 	strbuf_release(&out);
-	rendered_release(&r);
-	catalog_release(&cat);
 	return code;
 }
+
+const struct cmd_entry cmd_diff_entry = {
+	"diff", "what apply would change (server-side dry run)", "", 0, 0,
+	"Sends every object of the site to the API server as a server-side dry run and\n"
+	"compares the result with the live object: a unified diff per object that would\n"
+	"change (Secret values shown only as hashes). Exit status as diff(1): 0 when\n"
+	"nothing differs, 1 when something would change; errors are 3 and 4.",
+	diff_opts, CMD_RENDER | CMD_CLUSTER, NULL, diff_exec,
+};

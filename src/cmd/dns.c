@@ -5,65 +5,59 @@
 #include <stdio.h>
 
 #include "cmd.h"
-#include "../json/json.h"
+#include "output.h"
 #include "../site/dns.h"
 #include "../util/banned.h"
 
-static struct ynode *
-records(struct arena *a, const struct dns_record *r, size_t n)
+static void
+records(const char *key, const struct dns_record *r, size_t n)
 {
-	struct ynode *list = ynode_seq(a);
 	size_t i;
 
+	out_open_array(key);
 	for (i = 0; i < n; i++) {
-		struct ynode *m = ynode_map(a);
-
-		ynode_map_set(a, m, "name", ynode_str(a, r[i].name));
-		ynode_map_set(a, m, "type", ynode_str(a, r[i].type));
-		ynode_map_set(a, m, "value", ynode_str(a, r[i].value));
-		ynode_map_set(a, m, "ttl", ynode_int(a, DNS_TTL));
-		ynode_map_set(a, m, "for", ynode_str(a, r[i].why));
-		ynode_push(a, list, m);
+		out_open_object(NULL);
+		out_string(OUT_JSON, "name", NULL, r[i].name);
+		out_string(OUT_JSON, "type", NULL, r[i].type);
+		out_string(OUT_JSON, "value", NULL, r[i].value);
+		out_int(OUT_JSON, "ttl", NULL, DNS_TTL);
+		out_string(OUT_JSON, "for", NULL, r[i].why);
+		out_close_object();
 	}
-	return list;
+	out_close_array();
 }
 
-int
-cmd_dns(struct cmd_ctx *c, int npos, char **pos)
+static int
+dns_exec(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct dns_plan p;
 	struct strbuf sb;
-	struct s7_error err;
-	int code = EXIT_OK;
+	int code;
 
 	(void)npos;
 	(void)pos;
-	if (site_errors(c))
-		return EXIT_INVALID;
 	dns_plan(&c->site, &p);
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	if (is_json(c)) {
-		struct arena a;
-		struct ynode *root;
-
-		arena_init(&a);
-		root = ynode_map(&a);
-		ynode_map_set(&a, root, "internal", records(&a, p.internal,
-		    p.ninternal));
-		ynode_map_set(&a, root, "external", records(&a, p.external,
-		    p.nexternal));
-		if (print_json(root) < 0)
-			code = EXIT_FAILED;
-		arena_release(&a);
-	} else {
-		dns_format_internal(&c->site, &p, &sb);
-		strbuf_addch(&sb, '\n');
-		dns_format_unbound(&p, &sb);
-		strbuf_addch(&sb, '\n');
-		dns_format_external(&p, &sb);
+	if (out_is_json()) {
+		records("internal", p.internal, p.ninternal);
+		records("external", p.external, p.nexternal);
+		return EXIT_OK;
 	}
+	strbuf_init(&sb, STRBUF_SMALL);
+	dns_format_internal(&c->site, &p, &sb);
+	strbuf_addch(&sb, '\n');
+	dns_format_unbound(&p, &sb);
+	strbuf_addch(&sb, '\n');
+	dns_format_external(&p, &sb);
 	fwrite(sb.buf, 1, sb.len, stdout);
+	code = sb.overflow ? EXIT_FAILED : EXIT_OK;
 	strbuf_release(&sb);
 	return code;
 }
+
+const struct cmd_entry cmd_dns_entry = {
+	"dns", "print internal (Unbound) and external DNS records", "", 0, 0,
+	"Prints the host overrides for the internal resolver (every web host to the\n"
+	"ingress address, every node to its address) and the records for the public\n"
+	"zone (the domain to the public address, a wildcard CNAME for the hosts).",
+	NULL, CMD_VALID, NULL, dns_exec,
+};

@@ -19,21 +19,15 @@
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
-int
-cmd_secrets(struct cmd_ctx *c, int npos, char **pos)
+static int
+secrets_check(struct cmd_ctx *c, int npos, char **pos)
 {
-	struct catalog cat;
-	struct rendered r;
-	struct s7_error err;
-	struct strbuf out;
-	int code = EXIT_OK;
-	const char *sub = npos ? pos[0] : NULL;
+	const char *sub = pos[0];
 
-	if (sub == NULL || (strcmp(sub, "ensure") && strcmp(sub, "list") &&
-	    strcmp(sub, "show"))) {
-		fprintf(stderr, "sector7: error: %s%s%s\nsector7: see 'sector7 secrets --help'\n",
-		    sub ? "unknown subcommand '" : "secrets needs a subcommand: ensure, list or show",
-		    sub ? sub : "", sub ? "'" : "");
+	(void)c;
+	if (strcmp(sub, "ensure") && strcmp(sub, "list") && strcmp(sub, "show")) {
+		fprintf(stderr, "sector7: error: unknown subcommand '%s'\n"
+		    "sector7: see 'sector7 secrets --help'\n", sub);
 		return EXIT_USAGE;
 	}
 	if (strcmp(sub, "show") == 0 ? (npos < 2 || npos > 3) : npos != 1) {
@@ -45,21 +39,26 @@ cmd_secrets(struct cmd_ctx *c, int npos, char **pos)
 		fprintf(stderr, "sector7: error: secrets show prints a value only to a terminal, not to a pipe or a file\n");
 		return EXIT_FAILED;
 	}
-	if (site_errors(c))
-		return EXIT_INVALID;
+	return EXIT_OK;
+}
+
+static int
+secrets_exec(struct cmd_ctx *c, int npos, char **pos)
+{
+	struct s7_error err;
+	struct strbuf out;
+	int code = EXIT_OK;
+	const char *sub = pos[0];
+
 	s7_error_clear(&err);
-	catalog_init(&cat);
-	rendered_init(&r);
 	strbuf_init(&out, STRBUF_LARGE);
-	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0)
-		goto fail;
 	if (strcmp(sub, "ensure") == 0) {
 		struct secret_report rep;
 		char id[APPLYSET_ID_MAX];
 
 		applyset_id(c->site.name, c->site.name, id);
 		secret_report_init(&rep);
-		if (secrets_ensure(c->kube, &r, (size_t)-1, id, &rep, &err) < 0) {
+		if (secrets_ensure(c->kube, &c->r, (size_t)-1, id, &rep, &err) < 0) {
 			fputs(rep.lines.buf, stdout);
 			secret_report_release(&rep);
 			goto fail;
@@ -70,14 +69,14 @@ cmd_secrets(struct cmd_ctx *c, int npos, char **pos)
 		    rep.updated, rep.kept);
 		secret_report_release(&rep);
 	} else if (strcmp(sub, "list") == 0) {
-		if (secrets_list(c->kube, &r, &out, &err) < 0)
+		if (secrets_list(c->kube, &c->r, &out, &err) < 0)
 			goto fail;
 		fputs(out.buf, stdout);
 	} else {
 		char *v = NULL;
 		size_t len = 0;
 
-		if (secrets_value(c->kube, &r, pos[1], npos > 2 ? pos[2] : NULL,
+		if (secrets_value(c->kube, &c->r, pos[1], npos > 2 ? pos[2] : NULL,
 		    &v, &len, &err) < 0)
 			goto fail;
 		fwrite(v, 1, len, stdout);
@@ -87,11 +86,22 @@ cmd_secrets(struct cmd_ctx *c, int npos, char **pos)
 	}
 	goto done;
 fail:
-	s7_error_print(&err, stderr);
-	code = exit_code(&err);
+	code = fail_with(&err);
 done:
 	strbuf_release(&out);
-	rendered_release(&r);
-	catalog_release(&cat);
 	return code;
 }
+
+const struct cmd_entry cmd_secrets_entry = {
+	"secrets", "generated credentials: ensure, list, show",
+	"ensure | list | show NAMESPACE/NAME [KEY]", 1, 3,
+	"ensure creates every credential the site's components declare that does not\n"
+	"exist yet (database passwords, JWT secrets, n8n's encryption key, admin\n"
+	"passwords, S3 keys) as Kubernetes Secrets with values from the OS random\n"
+	"source, and adds missing keys to existing ones. It never changes an existing\n"
+	"value (except a bcrypt hash of a password, made again when the password\n"
+	"changed) and never prints one: it names keys and shows a hash. apply runs it\n"
+	"before anything that needs the secrets. list shows every declared key, present or\n"
+	"missing, as a hash. show prints one value, and only to a terminal.",
+	NULL, CMD_RENDER | CMD_CLUSTER, secrets_check, secrets_exec,
+};

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "cmd.h"
+#include "output.h"
 #include "../catalog/catalog.h"
 #include "../kube/apply.h"
 #include "../render/render.h"
@@ -24,38 +25,9 @@ word(const struct comp_status *cs)
 }
 
 static int
-status_json(struct comp_status *cs, size_t n)
+status_exec(struct cmd_ctx *c, int npos, char **pos)
 {
-	struct arena a;
-	struct ynode *list = NULL;
-	size_t i;
-	int ret;
-
-	arena_init(&a);
-	list = ynode_seq(&a);
-	for (i = 0; i < n; i++) {
-		struct ynode *m = ynode_map(&a);
-
-		ynode_map_set(&a, m, "name", ynode_str(&a, cs[i].name));
-		ynode_map_set(&a, m, "phase", ynode_int(&a, cs[i].phase));
-		ynode_map_set(&a, m, "state", ynode_str(&a, word(&cs[i])));
-		ynode_map_set(&a, m, "objects", ynode_int(&a,
-		    (long long)cs[i].objects));
-		ynode_map_set(&a, m, "present", ynode_int(&a,
-		    (long long)cs[i].present));
-		ynode_map_set(&a, m, "reason", ynode_str(&a, cs[i].why));
-		ynode_push(&a, list, m);
-	}
-	ret = print_json(list);
-	arena_release(&a);
-	return ret;
-}
-
-int
-cmd_status(struct cmd_ctx *c, int npos, char **pos)
-{
-	struct catalog cat;
-	struct rendered r;
+	struct rendered *r = &c->r;
 	struct s7_error err;
 	struct comp_status *cs = NULL;
 	size_t i;
@@ -63,45 +35,40 @@ cmd_status(struct cmd_ctx *c, int npos, char **pos)
 
 	(void)npos;
 	(void)pos;
-	if (site_errors(c))
-		return EXIT_INVALID;
 	s7_error_clear(&err);
-	catalog_init(&cat);
-	rendered_init(&r);
-	if (render_site(c, &cat, &r, &err) < 0 || open_cluster(c, &err) < 0) {
-		s7_error_print(&err, stderr);
-		code = exit_code(&err);
+	cs = xcalloc(r->ncomps + 1, sizeof(*cs));
+	if (apply_status(c->kube, r, cs, &err) < 0) {
+		code = fail_with(&err);
 		goto done;
 	}
-	cs = xcalloc(r.ncomps + 1, sizeof(*cs));
-	if (apply_status(c->kube, &r, cs, &err) < 0) {
-		s7_error_print(&err, stderr);
-		code = exit_code(&err);
-		goto done;
-	}
-	if (is_json(c)) {
-		if (status_json(cs, r.ncomps) < 0)
-			code = EXIT_FAILED;
-		goto done;
-	}
-	printf("%-14s %-5s %-12s %s\n", "COMPONENT", "PHASE", "STATE", "DETAIL");
-	for (i = 0; i < r.ncomps; i++) {
-		if (!cs[i].enabled) {
-			printf("%-14s %-5d %-12s %s\n", cs[i].name, cs[i].phase,
-			    "unused", "not used by this site");
-			continue;
-		}
-		if (cs[i].state == KS_CURRENT)
-			printf("%-14s %-5d %-12s %zu object%s\n", cs[i].name,
-			    cs[i].phase, "ready", cs[i].objects,
+	out_begin_array(out_is_json());
+	out_text("%-14s %-5s %-12s %s\n", "COMPONENT", "PHASE", "STATE", "DETAIL");
+	for (i = 0; i < r->ncomps; i++) {
+		out_open_object(NULL);
+		out_string(OUT_ANY, "name", "%-14s ", cs[i].name);
+		out_int(OUT_ANY, "phase", "%-5lld ", cs[i].phase);
+		out_string(OUT_ANY, "state", "%-12s ", word(&cs[i]));
+		out_uint(OUT_JSON, "objects", NULL, cs[i].objects);
+		out_uint(OUT_JSON, "present", NULL, cs[i].present);
+		out_string(OUT_JSON, "reason", NULL, cs[i].why);
+		if (!cs[i].enabled)
+			out_text("not used by this site\n");
+		else if (cs[i].state == KS_CURRENT)
+			out_text("%zu object%s\n", cs[i].objects,
 			    cs[i].objects == 1 ? "" : "s");
 		else
-			printf("%-14s %-5d %-12s %s\n", cs[i].name, cs[i].phase,
-			    kstatus_name(cs[i].state), cs[i].why);
+			out_string(OUT_TEXT, NULL, "%s\n", cs[i].why);
+		out_close_object();
 	}
 done:
 	free(cs);
-	rendered_release(&r);
-	catalog_release(&cat);
 	return code;
 }
+
+const struct cmd_entry cmd_status_entry = {
+	"status", "the live state of every component", "", 0, 0,
+	"One line per component of the site: ready, progressing, failed or absent, with\n"
+	"the reason when it is not ready (the object and what it waits for), from the\n"
+	"same readiness rules apply uses. Reads the cluster; changes nothing.",
+	NULL, CMD_RENDER | CMD_CLUSTER, NULL, status_exec,
+};

@@ -2,17 +2,21 @@
 #include <stdio.h>
 
 #include "cmd.h"
+#include "output.h"
 #include "../version.h"
 #include "../util/banned.h"
 
-int
-cmd_version(struct cmd_ctx *c, int npos, char **pos)
+static int
+version_exec(struct cmd_ctx *c, int npos, char **pos)
 {
+	(void)c;
 	(void)npos;
 	(void)pos;
-	if (is_json(c))
-		printf("{\n  \"version\": \"%s\"\n}\n", SECTOR7_VERSION);
-	else
-		printf("sector7 %s\n", SECTOR7_VERSION);
+	out_string(OUT_ANY, "version", "sector7 %s\n", SECTOR7_VERSION);
 	return EXIT_OK;
 }
+
+const struct cmd_entry cmd_version_entry = {
+	"version", "print the version", "", 0, 0, "Prints sector7's version.",
+	NULL, 0, NULL, version_exec,
+};

@@ -79,7 +79,14 @@ for cmd in $("$S7" help | awk '/^commands:/{on=1; next} on && /^  [a-z]/{print $
 	contains "$TMP/out" "usage: sector7 $cmd"
 	expect 0 "$S7" help "$cmd"
 	contains "$TMP/out" "usage: sector7 $cmd"
-	grep -q "sector7 $cmd" README.md || fail "README.md does not mention 'sector7 $cmd'"
+	# The README's command table carries each usage line as --help prints it.
+	usage=$(sed -n '1s/^usage: //p' "$TMP/out")
+	grep -qF -- "| \`${usage//|/\\|}\` |" README.md ||
+		fail "README.md's command table lacks '| \`$usage\` |' (from sector7 $cmd --help)"
+done
+# ... and no row for a command that does not exist.
+for row in $(sed -n 's/^| `sector7 \([a-z]*\).*/\1/p' README.md); do
+	"$S7" help "$row" >/dev/null 2>&1 || fail "README.md's command table lists 'sector7 $row', which is not a command"
 done
 expect 0 "$S7" -h
 contains "$TMP/out" "usage: sector7"
