@@ -1,19 +1,20 @@
 /*
  * sector7 apply: renders the site and rolls it out, phase by phase and
- * wave by wave, waiting on readiness between waves.  Progress goes to
- * stderr (redrawn in place on a terminal, plain lines otherwise); the
- * summary goes to stdout.
+ * wave by wave, waiting on readiness between waves.  The command builds
+ * the plan (src/plan) and hands it to the rollout engine (src/rollout).
+ * Progress goes to stderr (redrawn in place on a terminal, plain lines
+ * otherwise), with what happened to objects as it happens; the summary
+ * goes to stdout, as text or JSON.
  */
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "cmd.h"
+#include "events.h"
 #include "output.h"
-#include "../catalog/catalog.h"
-#include "../json/json.h"
-#include "../kube/apply.h"
-#include "../render/render.h"
+#include "../plan/plan.h"
+#include "../rollout/rollout.h"
 #include "../version.h"
 #include "../util/banned.h"
 
@@ -24,7 +25,7 @@ static int prune_opt, prune_data_opt, verbose_opt;
 static const struct opt_spec apply_opts[] = {
 	{ "phase", 0, OPT_INT, &phase_opt, "N",
 	  "only the components of phase N (1 infrastructure, 2 gpu, 3 core services, 4 appflowy, 5 monitoring and backups)",
-	  1, 5, NULL },
+	  1, PHASE_MAX, NULL },
 	{ "only", 0, OPT_STRING, &only_opt, "COMPONENT",
 	  "only this component", 0, 0, NULL },
 	{ "prune", 0, OPT_FLAG, &prune_opt, NULL,
@@ -47,6 +48,7 @@ struct printer {
 	size_t wave;
 	enum comp_state last[64];
 	double last_why[64];
+	struct events evs;
 };
 
 static const char *
@@ -70,7 +72,7 @@ counts(const struct comp_progress *c, char *buf, size_t size)
 }
 
 static void
-progress(void *arg, const struct apply_progress *p)
+progress(void *arg, const struct rollout_progress *p)
 {
 	struct printer *pr = arg;
 	size_t i;
@@ -82,8 +84,7 @@ progress(void *arg, const struct apply_progress *p)
 		memset(pr->last, 0xff, sizeof(pr->last));
 		memset(pr->last_why, 0, sizeof(pr->last_why));
 		fprintf(stderr, "wave %zu/%zu (phase %d, %s)\n", p->wave,
-		    p->nwaves, p->n ? p->comps[0].phase : 0,
-		    phase_name(p->n ? p->comps[0].phase : 0));
+		    p->nwaves, p->phase, phase_name(p->phase));
 	}
 	if (pr->tty) {
 		if (pr->drawn)
@@ -92,14 +93,14 @@ progress(void *arg, const struct apply_progress *p)
 			const struct comp_progress *c = &p->comps[i];
 
 			counts(c, cnt, sizeof(cnt));
-			fprintf(stderr, "  %-14s %-9s %5.1fs  %s%s%.100s\n", c->name,
+			fprintf(stderr, "  %-14s %-9s %5.1fs  %s%s", c->name,
 			    state_word(c->state), c->seconds, cnt,
-			    c->why[0] && c->state != CS_READY ? "; " : "",
-			    c->state != CS_READY ? c->why : "");
+			    c->why[0] && c->state != CS_READY ? "; " : "");
+			if (c->state != CS_READY)
+				out_escaped(stderr, c->why, strlen(c->why), 100, 0);
+			fputc('\n', stderr);
 		}
-		pr->drawn = p->n;
-		if (p->final)
-			pr->drawn = 0;
+		pr->drawn = p->final ? 0 : p->n;
 		fflush(stderr);
 		return;
 	}
@@ -113,8 +114,10 @@ progress(void *arg, const struct apply_progress *p)
 			continue;
 		counts(c, cnt, sizeof(cnt));
 		if (c->state == CS_WAITING && c->why[0]) {
-			fprintf(stderr, "  %s: waiting (%.0fs): %s\n", c->name,
-			    c->seconds, c->why);
+			fprintf(stderr, "  %s: waiting (%.0fs): ", c->name,
+			    c->seconds);
+			out_escaped(stderr, c->why, strlen(c->why), 300, 0);
+			fputc('\n', stderr);
 			pr->last_why[i] = c->seconds;
 		} else {
 			fprintf(stderr, "  %s: %s (%s, %.1fs)\n", c->name,
@@ -122,6 +125,20 @@ progress(void *arg, const struct apply_progress *p)
 		}
 		pr->last[i] = c->state;
 	}
+}
+
+/* An event: below the progress block, which is drawn again after it. */
+static void
+event(void *arg, const struct rollout_event *ev)
+{
+	struct printer *pr = arg;
+
+	if (pr->tty && pr->drawn) {
+		fprintf(stderr, "\033[%zuA\033[J", pr->drawn);
+		pr->drawn = 0;
+	}
+	event_print(stderr, ev);
+	events_keep(&pr->evs, ev);
 }
 
 static int
@@ -140,45 +157,48 @@ apply_check(struct cmd_ctx *c, int npos, char **pos)
 static int
 apply_exec(struct cmd_ctx *c, int npos, char **pos)
 {
-	struct apply_opts ao;
-	struct apply_stats st;
+	struct rollout_opts ro;
+	struct rollout_stats st;
 	struct s7_error err;
 	struct printer pr;
+	struct plan p;
 	int code = EXIT_OK;
 
 	(void)npos;
 	(void)pos;
 	s7_error_clear(&err);
-	apply_stats_init(&st);
+	memset(&st, 0, sizeof(st));
 	memset(&pr, 0, sizeof(pr));
+	memset(&p, 0, sizeof(p));
+	events_init(&pr.evs);
 	pr.tty = isatty(2);
-	memset(&ao, 0, sizeof(ao));
-	ao.phase = (int)phase_opt;
-	ao.only = only_opt;
-	ao.prune = prune_opt;
-	ao.prune_data = prune_data_opt;
-	ao.timeout_s = (long)timeout_opt;
-	ao.verbose = verbose_opt;
-	ao.version = SECTOR7_VERSION;
-	ao.progress = progress;
-	ao.progress_arg = &pr;
-	if (apply_run(c->kube, &c->r, &c->site, &ao, &st, &err) < 0) {
-		if (st.report.len)
-			fputs(st.report.buf, stderr);
+	memset(&ro, 0, sizeof(ro));
+	ro.set = c->site.name;
+	ro.prune = prune_opt;
+	ro.prune_data = prune_data_opt;
+	ro.timeout_s = (long)timeout_opt;
+	ro.verbose = verbose_opt;
+	ro.version = SECTOR7_VERSION;
+	ro.progress = progress;
+	ro.event = event;
+	ro.arg = &pr;
+	if (plan_make(&p, &c->r, (int)phase_opt, only_opt, &err) < 0 ||
+	    rollout_apply(c->kube, &c->r, &p, &ro, &st, &err) < 0) {
 		code = fail_with(&err);
 		goto done;
 	}
-	if (st.report.len)
-		fputs(st.report.buf, stderr);
 	out_uint(OUT_JSON, "objects", NULL, st.objects);
 	out_uint(OUT_JSON, "applied", NULL, st.applied);
 	out_uint(OUT_JSON, "unchanged", NULL, st.unchanged);
 	out_uint(OUT_JSON, "pruned", NULL, st.pruned);
+	out_uint(OUT_JSON, "secrets_created", NULL, st.secrets_created +
+	    st.secrets_added);
 	out_uint(OUT_JSON, "requests", NULL, st.requests);
 	out_uint(OUT_JSON, "mutating_requests", NULL, st.mutating);
 	out_uint(OUT_JSON, "connections", NULL, st.connections);
 	out_uint(OUT_JSON, "http2_answers", NULL, st.http2);
 	out_float(OUT_JSON, "seconds", NULL, st.seconds);
+	events_json(&pr.evs, "events");
 	if (st.applied == 0 && st.pruned == 0)
 		out_text("no changes: %zu objects up to date and ready (%.1fs)\n",
 		    st.objects, st.seconds);
@@ -186,7 +206,8 @@ apply_exec(struct cmd_ctx *c, int npos, char **pos)
 		out_text("applied %zu of %zu objects (%zu unchanged), pruned %zu; all ready in %.1fs\n",
 		    st.applied, st.objects, st.unchanged, st.pruned, st.seconds);
 done:
-	apply_stats_release(&st);
+	plan_release(&p);
+	events_release(&pr.evs);
 	return code;
 }
 

@@ -14,8 +14,10 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "events.h"
+#include "output.h"
 #include "../kube/applyset.h"
-#include "../kube/secrets.h"
+#include "../rollout/secrets.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
@@ -42,54 +44,91 @@ secrets_check(struct cmd_ctx *c, int npos, char **pos)
 	return EXIT_OK;
 }
 
+static void
+ensured(void *arg, const struct rollout_event *ev)
+{
+	if (!out_is_json())
+		event_print(stdout, ev);
+	events_keep(arg, ev);
+}
+
+static void
+listed(void *arg, const struct secret_entry *se)
+{
+	(void)arg;
+	out_open_object(NULL);
+	out_string(OUT_ANY, "component", "%-14s ", se->component);
+	out_string(OUT_JSON, "namespace", NULL, se->namespace);
+	out_string(OUT_JSON, "name", NULL, se->name);
+	out_text("%s/%s", se->namespace, se->name);
+	if (se->key) {
+		out_string(OUT_ANY, "key", " %s: ", se->key);
+		out_bool(OUT_JSON, "present", NULL, se->present);
+		if (se->present)
+			out_string(OUT_ANY, "sha256", "sha256 %s\n", se->hash);
+		else
+			out_text("missing\n");
+	} else {
+		out_string(OUT_ANY, "copy_of", ": copy of %s, ", se->of);
+		out_bool(OUT_JSON, "present", NULL, se->present);
+		out_bool(OUT_JSON, "in_sync", NULL, se->in_sync);
+		out_text("%s\n", !se->present ? "missing" : se->in_sync ?
+		    "in sync" : "differs");
+	}
+	out_close_object();
+}
+
 static int
 secrets_exec(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct s7_error err;
-	struct strbuf out;
-	int code = EXIT_OK;
 	const char *sub = pos[0];
 
 	s7_error_clear(&err);
-	strbuf_init(&out, STRBUF_LARGE);
 	if (strcmp(sub, "ensure") == 0) {
-		struct secret_report rep;
+		struct rollout_stats st;
+		struct events evs;
 		char id[APPLYSET_ID_MAX];
+		int ret;
 
+		memset(&st, 0, sizeof(st));
+		events_init(&evs);
 		applyset_id(c->site.name, c->site.name, id);
-		secret_report_init(&rep);
-		if (secrets_ensure(c->kube, &c->r, (size_t)-1, id, &rep, &err) < 0) {
-			fputs(rep.lines.buf, stdout);
-			secret_report_release(&rep);
-			goto fail;
-		}
-		fputs(rep.lines.buf, stdout);
-		printf("%zu created, %zu added to existing secrets, "
-		    "%zu hashes renewed, %zu kept\n", rep.created, rep.added,
-		    rep.updated, rep.kept);
-		secret_report_release(&rep);
-	} else if (strcmp(sub, "list") == 0) {
-		if (secrets_list(c->kube, &c->r, &out, &err) < 0)
-			goto fail;
-		fputs(out.buf, stdout);
-	} else {
+		ret = secrets_ensure(c->kube, &c->r, (size_t)-1, id, ensured, &evs,
+		    &st, &err);
+		events_json(&evs, "changes");
+		events_release(&evs);
+		if (ret < 0)
+			return fail_with(&err);
+		out_uint(OUT_JSON, "created", NULL, st.secrets_created);
+		out_uint(OUT_JSON, "added", NULL, st.secrets_added);
+		out_uint(OUT_JSON, "renewed", NULL, st.secrets_updated);
+		out_uint(OUT_JSON, "kept", NULL, st.secrets_kept);
+		out_text("%zu created, %zu added to existing secrets, "
+		    "%zu hashes renewed, %zu kept\n", st.secrets_created,
+		    st.secrets_added, st.secrets_updated, st.secrets_kept);
+		return EXIT_OK;
+	}
+	if (strcmp(sub, "list") == 0) {
+		out_begin_array(out_is_json());
+		if (secrets_list(c->kube, &c->r, listed, NULL, &err) < 0)
+			return fail_with(&err);
+		return EXIT_OK;
+	}
+	{
 		char *v = NULL;
 		size_t len = 0;
 
 		if (secrets_value(c->kube, &c->r, pos[1], npos > 2 ? pos[2] : NULL,
 		    &v, &len, &err) < 0)
-			goto fail;
+			return fail_with(&err);
+		/* The value itself, on a terminal (checked): never JSON. */
 		fwrite(v, 1, len, stdout);
 		fputc('\n', stdout);
 		fflush(stdout);
 		xfree_secret(v, len);
 	}
-	goto done;
-fail:
-	code = fail_with(&err);
-done:
-	strbuf_release(&out);
-	return code;
+	return EXIT_OK;
 }
 
 const struct cmd_entry cmd_secrets_entry = {

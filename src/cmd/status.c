@@ -10,7 +10,7 @@
 #include "cmd.h"
 #include "output.h"
 #include "../catalog/catalog.h"
-#include "../kube/apply.h"
+#include "../rollout/rollout.h"
 #include "../render/render.h"
 #include "../util/xmalloc.h"
 #include "../version.h"
@@ -37,7 +37,7 @@ status_exec(struct cmd_ctx *c, int npos, char **pos)
 	(void)pos;
 	s7_error_clear(&err);
 	cs = xcalloc(r->ncomps + 1, sizeof(*cs));
-	if (apply_status(c->kube, r, cs, &err) < 0) {
+	if (rollout_status(c->kube, r, cs, &err) < 0) {
 		code = fail_with(&err);
 		goto done;
 	}

@@ -1,8 +1,8 @@
-#include <openssl/evp.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "applyset.h"
+#include "../crypto/crypto.h"
 #include "../util/base64.h"
 #include "../util/strbuf.h"
 #include "../util/banned.h"
@@ -10,16 +10,15 @@
 void
 applyset_id(const char *name, const char *namespace, char id[APPLYSET_ID_MAX])
 {
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
+	unsigned char md[SHA256_LEN];
 	struct strbuf in, b64;
 	size_t i;
 
 	strbuf_init(&in, 4096);
 	strbuf_init(&b64, 4096);
 	strbuf_addf(&in, "%s.%s.Secret.", name, namespace);
-	EVP_Digest(in.buf, in.len, md, &mdlen, EVP_sha256(), NULL);
-	base64_encode(&b64, md, mdlen);
+	crypto_sha256(in.buf, in.len, md);
+	base64_encode(&b64, md, sizeof(md));
 	/* URL-safe alphabet, no padding (RFC 4648 section 5). */
 	for (i = 0; i < b64.len; i++) {
 		if (b64.buf[i] == '+')

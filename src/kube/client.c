@@ -10,7 +10,7 @@
 
 #include "client.h"
 #include "../json/json.h"
-#include "../util/digest.h"
+#include "../crypto/crypto.h"
 #include "../util/fs.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"

@@ -37,6 +37,7 @@ plan_make(struct plan *p, const struct rendered *r, int phase,
 	int ph, d, maxd;
 
 	memset(p, 0, sizeof(*p));
+	p->partial = phase != 0 || only != NULL;
 	/*
 	 * Depth inside a phase: 1 + the deepest need of the same phase.
 	 * The catalog is in dependency order, so one pass suffices.

@@ -20,6 +20,7 @@ struct wave {
 struct plan {
 	struct wave *waves;
 	size_t n;
+	int partial;		/* narrowed by phase or only */
 };
 
 /*

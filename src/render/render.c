@@ -19,7 +19,7 @@
 #include "../catalog/template.h"
 #include "../site/dns.h"
 #include "../site/hosts.h"
-#include "../util/digest.h"
+#include "../crypto/crypto.h"
 #include "../util/fs.h"
 #include "../util/text.h"
 #include "../util/xmalloc.h"
@@ -343,6 +343,61 @@ same_object(const struct robject *a, const struct robject *b)
 	    b->namespace ? b->namespace : "") == 0;
 }
 
+/* The gates whose `when` holds, with their addresses evaluated. */
+static int
+resolve_gates(struct rendered *r, struct rcomponent *rc, struct s7_error *err)
+{
+	const struct component *c = rc->c;
+	size_t i;
+
+	rc->gates = arena_array(&r->arena, c->ngates + 1, sizeof(*rc->gates));
+	for (i = 0; i < c->ngates; i++) {
+		const struct gate *g = &c->gates[i];
+		struct rgate *rg = &rc->gates[rc->ngates];
+		const struct ynode *v;
+		int yes;
+
+		if (eval_when(r, g->when, g->at, &yes, err) < 0)
+			return -1;
+		if (!yes)
+			continue;
+		rg->type = g->type;
+		rg->kind = g->kind;
+		rg->name = g->name;
+		rg->namespace = g->namespace;
+		if (g->address) {
+			if (tmpl_eval(&r->arena, g->address, r->ctx, &v, err) < 0)
+				return -1;
+			if (v == NULL || v->kind != Y_SCALAR)
+				return node_error(err, g->at,
+				    "the address of a loadbalancer gate must be a scalar");
+			rg->address = v->str;
+		}
+		rc->ngates++;
+	}
+	return 0;
+}
+
+static int
+resolve_secrets(struct rendered *r, struct rcomponent *rc,
+    struct s7_error *err)
+{
+	const struct component *c = rc->c;
+	size_t i;
+	int yes;
+
+	rc->secrets = arena_array(&r->arena, c->nsecrets + 1,
+	    sizeof(*rc->secrets));
+	for (i = 0; i < c->nsecrets; i++) {
+		if (eval_when(r, c->secrets[i].when, c->secrets[i].at, &yes,
+		    err) < 0)
+			return -1;
+		if (yes)
+			rc->secrets[rc->nsecrets++] = &c->secrets[i];
+	}
+	return 0;
+}
+
 static int
 render_component(struct rendered *r, size_t ci, const struct render_opts *o,
     struct s7_error *err)
@@ -384,6 +439,8 @@ render_component(struct rendered *r, size_t ci, const struct render_opts *o,
 	rc->nobj = r->nobjs - rc->first;
 	for (i = rc->first; i < r->nobjs; i++)
 		label(r, &r->objs[i], c->name);
+	if (resolve_gates(r, rc, err) < 0 || resolve_secrets(r, rc, err) < 0)
+		return -1;
 	qsort(r->objs + rc->first, rc->nobj, sizeof(*r->objs), cmp_rank);
 	return 0;
 }

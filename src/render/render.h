@@ -29,11 +29,24 @@ struct robject {
 	size_t seq;		/* order of appearance, for stable sorting */
 };
 
+/*
+ * A readiness gate of an enabled component, its `when` and `address`
+ * resolved for the site, so nothing after render evaluates templates.
+ */
+struct rgate {
+	const char *type, *kind, *name, *namespace;
+	const char *address;	/* loadbalancer: the address it must have */
+};
+
 struct rcomponent {
 	const struct component *c;
 	int enabled;
 	unsigned index;		/* 1-based position in the catalog */
 	size_t first, nobj;	/* range in rendered.objs */
+	struct rgate *gates;	/* those whose `when` holds */
+	size_t ngates;
+	const struct secret_spec **secrets;	/* those whose `when` holds */
+	size_t nsecrets;
 };
 
 struct render_opts {

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 
 #include "unit.h"
-#include "kube/secrets.h"
+#include "rollout/secrets.h"
 
 static void
 alphabet(enum secret_gen gen, long n, const char *set, size_t want_len)

@@ -1,46 +1,22 @@
 /*
- * Values come from getrandom(2).  Letters and digits are drawn by
- * rejection sampling, so every character is equally likely.  Everything
- * that held a value is wiped before it is freed.  bcrypt is libcrypt's
- * (libxcrypt on Debian).
+ * Values come from the OS random source (src/crypto).  Letters and
+ * digits are drawn by rejection sampling, so every character is equally
+ * likely.  Everything that held a value is wiped before it is freed.
  */
-#include <crypt.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "secrets.h"
-#include "applyset.h"
-#include "apply.h"
-#include "../catalog/template.h"
+#include "../crypto/crypto.h"
 #include "../json/json.h"
+#include "../kube/applyset.h"
 #include "../util/base64.h"
-#include "../util/digest.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
-#include <openssl/crypto.h>	/* CRYPTO_memcmp */
-
 /* bcrypt's cost: 2^10 rounds, what n8n and NocoDB use for their own. */
 #define BCRYPT_COST	10
-
-static int
-random_bytes(unsigned char *p, size_t n, struct s7_error *err)
-{
-	while (n > 0) {
-		ssize_t got = getrandom(p, n, 0);
-
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0)
-			return s7_error(err, "getrandom: %s", strerror(errno));
-		p += got;
-		n -= (size_t)got;
-	}
-	return 0;
-}
 
 /*
  * Letters, digits and "-_.", drawn until the value has an upper and a
@@ -63,7 +39,7 @@ password(const struct secret_key *k, char *out, struct s7_error *err)
 		int upper = 0, lower = 0, digit = 0, sign = 0;
 
 		while (i < n) {
-			if (random_bytes(buf, sizeof(buf), err) < 0)
+			if (crypto_random(buf, sizeof(buf), err) < 0)
 				return -1;
 			for (j = 0; j < sizeof(buf) && i < n; j++)
 				if (buf[j] < 195)	/* 195 = 65 * 3 */
@@ -88,54 +64,20 @@ password(const struct secret_key *k, char *out, struct s7_error *err)
 int
 secret_bcrypt(const char *pw, char *out, size_t size, struct s7_error *err)
 {
-	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
-	unsigned char rnd[16];
-	char salt[CRYPT_GENSALT_OUTPUT_SIZE];
-	const char *h;
-	int ret = -1;
+	char h[BCRYPT_MAX];
 
-	if (random_bytes(rnd, sizeof(rnd), err) < 0)
-		goto done;
-	/*
-	 * $2a$, as bcryptjs (n8n's) and most libraries write it; for values
-	 * shorter than 255 bytes $2a$ and $2b$ hash the same.
-	 */
-	if (crypt_gensalt_rn("$2a$", BCRYPT_COST, (const char *)rnd,
-	    sizeof(rnd), salt, sizeof(salt)) == NULL) {
-		s7_error(err, "bcrypt: %s", strerror(errno));
-		goto done;
-	}
-	h = crypt_r(pw, salt, cd);
-	if (h == NULL || h[0] == '*' || strlen(h) >= size) {
-		s7_error(err, "bcrypt: no hash");
-		goto done;
-	}
+	if (crypto_bcrypt(pw, BCRYPT_COST, h, err) < 0)
+		return -1;
+	if (strlen(h) >= size)
+		return s7_error(err, "bcrypt: no room for the hash");
 	memcpy(out, h, strlen(h) + 1);
-	ret = 0;
-done:
-	explicit_bzero(cd, sizeof(*cd));
-	explicit_bzero(rnd, sizeof(rnd));
-	free(cd);
-	return ret;
+	return 0;
 }
 
 int
 secret_bcrypt_ok(const char *pw, const char *hash)
 {
-	struct crypt_data *cd = xcalloc(1, sizeof(*cd));
-	const char *h;
-	int ok;
-
-	if (strncmp(hash, "$2", 2) != 0) {
-		free(cd);
-		return 0;
-	}
-	h = crypt_r(pw, hash, cd);
-	ok = h != NULL && h[0] != '*' && strlen(h) == strlen(hash) &&
-	    CRYPTO_memcmp(h, hash, strlen(h)) == 0;
-	explicit_bzero(cd, sizeof(*cd));
-	free(cd);
-	return ok;
+	return crypto_bcrypt_ok(pw, hash);
 }
 
 int
@@ -163,7 +105,7 @@ secret_generate(const struct secret_key *k, char *out, size_t size,
 	if (k->gen == GEN_BASE64) {
 		struct strbuf sb;
 
-		if (random_bytes(buf, (size_t)k->n, err) < 0)
+		if (crypto_random(buf, (size_t)k->n, err) < 0)
 			return -1;
 		strbuf_init(&sb, size - 1);
 		base64_encode(&sb, buf, (size_t)k->n);
@@ -179,7 +121,7 @@ secret_generate(const struct secret_key *k, char *out, size_t size,
 	while (i < (size_t)k->n) {
 		size_t j;
 
-		if (random_bytes(buf, sizeof(buf), err) < 0)
+		if (crypto_random(buf, sizeof(buf), err) < 0)
 			return -1;
 		for (j = 0; j < sizeof(buf) && i < (size_t)k->n; j++) {
 			if (k->gen == GEN_HEX) {
@@ -192,30 +134,6 @@ secret_generate(const struct secret_key *k, char *out, size_t size,
 	out[i] = '\0';
 	explicit_bzero(buf, sizeof(buf));
 	return 0;
-}
-
-void
-secret_report_init(struct secret_report *rep)
-{
-	memset(rep, 0, sizeof(*rep));
-	strbuf_init(&rep->lines, STRBUF_LARGE);
-}
-
-void
-secret_report_release(struct secret_report *rep)
-{
-	strbuf_release(&rep->lines);
-}
-
-static int
-wanted(struct rendered *r, const struct secret_spec *sp, struct arena *a)
-{
-	const struct ynode *v;
-	struct s7_error err;
-
-	if (sp->when == NULL)
-		return 1;
-	return tmpl_eval(a, sp->when, r->ctx, &v, &err) == 0 && ynode_truthy(v);
 }
 
 /* "sha256 1a2b3c4d5e6f" of a value, for reports. */
@@ -318,8 +236,34 @@ secret_object(struct arena *a, const struct secret_spec *sp, const char *ns,
 
 /* What ensure does to a key. */
 enum action { KEEP, CREATE, ADD, UPDATE };
-static const char *const action_names[] = { "kept", "created", "added",
-    "updated" };
+
+/* Where ensure reports to. */
+struct report {
+	rollout_event_fn ev;
+	void *arg;
+	struct rollout_stats *st;
+};
+
+static void
+say(const struct report *rep, enum rollout_ev type, const char *component,
+    const char *ns, const char *name, const char *key, const char *from,
+    const char *detail)
+{
+	struct rollout_event e;
+
+	if (rep->ev == NULL)
+		return;
+	memset(&e, 0, sizeof(e));
+	e.type = type;
+	e.component = component;
+	e.kind = "Secret";
+	e.namespace = ns;
+	e.name = name;
+	e.key = key;
+	e.from = from;
+	e.detail = detail;
+	rep->ev(rep->arg, &e);
+}
 
 /*
  * Builds {"data": {...}} (the whole Secret when creating) of the values
@@ -329,8 +273,10 @@ static const char *const action_names[] = { "kept", "created", "added",
 static int
 build(struct arena *a, const struct secret_spec *sp, const char *component,
     const char *id, char *const *vals, const enum action *act, int create,
-    struct strbuf *body, struct secret_report *rep, struct s7_error *err)
+    struct strbuf *body, const struct report *rep, struct s7_error *err)
 {
+	static const enum rollout_ev ev[] = { RE_SECRET_UPDATED,
+	    RE_SECRET_CREATED, RE_SECRET_ADDED, RE_SECRET_UPDATED };
 	struct ynode *data = ynode_map(a), *obj;
 	size_t i;
 	int ret;
@@ -347,19 +293,14 @@ build(struct arena *a, const struct secret_spec *sp, const char *component,
 		ynode_map_set(a, data, k->key, ynode_str(a, b64.buf));
 		strbuf_release_secret(&b64);
 		hash_of(vals[i], strlen(vals[i]), h);
-		strbuf_addf(&rep->lines, "%s %s/%s %s (sha256 %s)",
-		    action_names[act[i]], sp->namespace, sp->name, k->key, h);
-		if (k->gen == GEN_BCRYPT)
-			strbuf_addf(&rep->lines, ", the hash of %s%s",
-			    sp->keys[k->from].key,
-			    act[i] == UPDATE ? " as it is now" : "");
-		strbuf_addf(&rep->lines, "\n");
+		say(rep, ev[act[i]], component, sp->namespace, sp->name, k->key,
+		    k->gen == GEN_BCRYPT ? sp->keys[k->from].key : NULL, h);
 		if (act[i] == CREATE)
-			rep->created++;
+			rep->st->secrets_created++;
 		else if (act[i] == ADD)
-			rep->added++;
+			rep->st->secrets_added++;
 		else
-			rep->updated++;
+			rep->st->secrets_updated++;
 	}
 	if (create)
 		obj = secret_object(a, sp, sp->namespace, component, id, data);
@@ -422,7 +363,7 @@ free_value(char *v)
  */
 static int
 ensure_one(struct kube_client *k, const struct secret_spec *sp,
-    const char *component, const char *id, struct secret_report *rep,
+    const char *component, const char *id, const struct report *rep,
     struct s7_error *err)
 {
 	struct arena a;
@@ -442,7 +383,7 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		if (sp->keys[i].gen == GEN_BCRYPT)
 			continue;
 		if (ynode_get(ynode_get(live, "data"), sp->keys[i].key)) {
-			rep->kept++;
+			rep->st->secrets_kept++;
 			continue;
 		}
 		vals[i] = xcalloc(1, 1024);
@@ -472,7 +413,7 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		free_value(have);
 		if (ok) {
 			free_value(src);
-			rep->kept++;
+			rep->st->secrets_kept++;
 			continue;
 		}
 		vals[i] = xcalloc(1, 128);
@@ -486,13 +427,13 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 		ret = 0;
 		goto done;
 	}
-	if (create && ensure_namespace(k, &a, sp->namespace, &rep->mutating,
+	if (create && ensure_namespace(k, &a, sp->namespace, &rep->st->mutating,
 	    err) < 0)
 		goto done;
 	if (build(&a, sp, component, id, vals, act, create, &body, rep,
 	    err) < 0)
 		goto done;
-	rep->mutating++;
+	rep->st->mutating++;
 	if (create)
 		ret = kube_call(k, "POST", path_of(k, &a, sp->namespace, NULL),
 		    "application/json", body.buf, body.len, &a, NULL, NULL,
@@ -523,7 +464,7 @@ done:
 static int
 sync_copy(struct kube_client *k, const struct secret_spec *sp,
     const char *ns, const char *component, const char *id,
-    struct secret_report *rep, struct s7_error *err)
+    const struct report *rep, struct s7_error *err)
 {
 	struct arena a;
 	struct ynode *src = NULL, *dst = NULL;
@@ -544,14 +485,15 @@ sync_copy(struct kube_client *k, const struct secret_spec *sp,
 		ret = 0;
 		goto done;
 	}
-	if (dst == NULL && ensure_namespace(k, &a, ns, &rep->mutating, err) < 0)
+	if (dst == NULL && ensure_namespace(k, &a, ns, &rep->st->mutating, err) < 0)
 		goto done;
 	if (json_emit(&body, secret_object(&a, sp, ns, component, id,
 	    ynode_copy(&a, ynode_get(src, "data"))), 0, err) < 0)
 		goto done;
-	rep->mutating++;
-	strbuf_addf(&rep->lines, "%s %s/%s from %s/%s\n", dst ? "synced" :
-	    "copied", ns, sp->name, sp->namespace, sp->name);
+	rep->st->mutating++;
+	say(rep, dst ? RE_SECRET_SYNCED : RE_SECRET_COPIED, component, ns,
+	    sp->name, NULL, arena_printf(&a, "%s/%s", sp->namespace, sp->name),
+	    NULL);
 	ret = kube_call(k, "PATCH", arena_printf(&a, "%s?fieldManager=%s&force=true",
 	    path_of(k, &a, ns, sp->name), "sector7-secrets"),
 	    "application/apply-patch+yaml", body.buf, body.len, &a, NULL, NULL,
@@ -566,41 +508,36 @@ done:
 
 int
 secrets_ensure(struct kube_client *k, struct rendered *r, size_t only,
-    const char *id, struct secret_report *rep, struct s7_error *err)
+    const char *id, rollout_event_fn ev, void *arg, struct rollout_stats *st,
+    struct s7_error *err)
 {
-	struct arena a;
-	size_t i, j;
-	int ret = 0;
+	struct report rep = { ev, arg, st };
+	size_t i, j, l;
 
-	arena_init(&a);
-	if (kube_discover(k, 0, err) < 0) {
-		arena_release(&a);
+	if (kube_discover(k, 0, err) < 0)
 		return -1;
-	}
-	for (i = 0; i < r->ncomps && ret == 0; i++) {
-		const struct component *c = r->comps[i].c;
+	for (i = 0; i < r->ncomps; i++) {
+		const struct rcomponent *rc = &r->comps[i];
 
-		if (!r->comps[i].enabled || (only != (size_t)-1 && only != i))
+		if (!rc->enabled || (only != (size_t)-1 && only != i))
 			continue;
-		for (j = 0; j < c->nsecrets && ret == 0; j++) {
-			const struct secret_spec *sp = &c->secrets[j];
-			size_t l;
+		for (j = 0; j < rc->nsecrets; j++) {
+			const struct secret_spec *sp = rc->secrets[j];
 
-			if (!wanted(r, sp, &a))
-				continue;
-			ret = ensure_one(k, sp, c->name, id, rep, err);
-			for (l = 0; l < sp->nalso && ret == 0; l++)
-				ret = sync_copy(k, sp, sp->also[l], c->name, id, rep,
-				    err);
+			if (ensure_one(k, sp, rc->c->name, id, &rep, err) < 0)
+				return -1;
+			for (l = 0; l < sp->nalso; l++)
+				if (sync_copy(k, sp, sp->also[l], rc->c->name, id,
+				    &rep, err) < 0)
+					return -1;
 		}
 	}
-	arena_release(&a);
-	return ret;
+	return 0;
 }
 
 int
-secrets_list(struct kube_client *k, struct rendered *r, struct strbuf *out,
-    struct s7_error *err)
+secrets_list(struct kube_client *k, struct rendered *r, secret_entry_fn fn,
+    void *arg, struct s7_error *err)
 {
 	struct arena a;
 	size_t i, j, l;
@@ -610,35 +547,34 @@ secrets_list(struct kube_client *k, struct rendered *r, struct strbuf *out,
 	if (kube_discover(k, 0, err) < 0)
 		goto done;
 	for (i = 0; i < r->ncomps; i++) {
-		const struct component *c = r->comps[i].c;
+		const struct rcomponent *rc = &r->comps[i];
 
-		if (!r->comps[i].enabled)
+		if (!rc->enabled)
 			continue;
-		for (j = 0; j < c->nsecrets; j++) {
-			const struct secret_spec *sp = &c->secrets[j];
+		for (j = 0; j < rc->nsecrets; j++) {
+			const struct secret_spec *sp = rc->secrets[j];
+			struct secret_entry se;
 			struct ynode *live;
 
-			if (!wanted(r, sp, &a))
-				continue;
 			if (get_secret(k, &a, sp->namespace, sp->name, &live,
 			    err) < 0)
 				goto done;
 			for (l = 0; l < sp->nkeys; l++) {
 				size_t n;
 				char *v = live_value(live, sp->keys[l].key, &n);
-				char h[20];
 
-				if (v == NULL) {
-					strbuf_addf(out, "%-14s %s/%s %s: missing\n",
-					    c->name, sp->namespace, sp->name,
-					    sp->keys[l].key);
-					continue;
+				memset(&se, 0, sizeof(se));
+				se.component = rc->c->name;
+				se.namespace = sp->namespace;
+				se.name = sp->name;
+				se.key = sp->keys[l].key;
+				se.present = v != NULL;
+				if (v) {
+					hash_of(v, n, se.hash);
+					explicit_bzero(v, n);
+					free(v);
 				}
-				hash_of(v, n, h);
-				explicit_bzero(v, n);
-				free(v);
-				strbuf_addf(out, "%-14s %s/%s %s: sha256 %s\n", c->name,
-				    sp->namespace, sp->name, sp->keys[l].key, h);
+				fn(arg, &se);
 			}
 			for (l = 0; l < sp->nalso; l++) {
 				struct ynode *copy;
@@ -648,12 +584,17 @@ secrets_list(struct kube_client *k, struct rendered *r, struct strbuf *out,
 					wipe_data(live);
 					goto done;
 				}
-				strbuf_addf(out, "%-14s %s/%s: copy of %s/%s, %s\n",
-				    c->name, sp->also[l], sp->name, sp->namespace,
-				    sp->name, copy == NULL ? "missing" :
-				    ynode_get(live, "data") &&
+				memset(&se, 0, sizeof(se));
+				se.component = rc->c->name;
+				se.namespace = sp->also[l];
+				se.name = sp->name;
+				se.of = arena_printf(&a, "%s/%s", sp->namespace,
+				    sp->name);
+				se.present = copy != NULL;
+				se.in_sync = copy && ynode_get(live, "data") &&
 				    same_data(ynode_get(live, "data"),
-				    ynode_get(copy, "data")) ? "in sync" : "differs");
+				    ynode_get(copy, "data"));
+				fn(arg, &se);
 				wipe_data(copy);
 			}
 			wipe_data(live);

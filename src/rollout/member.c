@@ -1,0 +1,274 @@
+/*
+ * One rendered object on its way to the cluster: the body we send (with
+ * the ApplySet label and our config hash), whether the live object
+ * already holds it, and its server-side apply request.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "engine.h"
+#include "../json/json.h"
+#include "../util/banned.h"
+
+#define APPLY_TIMEOUT_MS 60000
+
+void
+member_init(struct member *m, struct robject *ro, size_t comp)
+{
+	memset(m, 0, sizeof(*m));
+	m->ro = ro;
+	m->comp = comp;
+	strbuf_init(&m->body, STRBUF_LARGE);
+	http_req_init(&m->req);
+}
+
+void
+member_release(struct engine *e, struct member *m)
+{
+	if (m->sent && !m->req.done)
+		http_cancel(e->k->http, &m->req);
+	http_req_release(&m->req);
+	strbuf_release(&m->body);
+}
+
+/* Zero values: the API server omits them from what it returns. */
+static int
+empty(const struct ynode *n)
+{
+	if (n->kind != Y_SCALAR)
+		return n->n == 0;
+	switch (n->type) {
+	case YT_NULL:
+		return 1;
+	case YT_BOOL:
+		return n->str[0] == 'f' || n->str[0] == 'F';
+	case YT_INT:
+		return strcmp(n->str, "0") == 0;
+	case YT_STR:
+		return n->len == 0;
+	case YT_FLOAT:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * Every field of want is in have with an equal value.  Lists must have
+ * the same length and match item by item.  Zero values in want (null,
+ * false, 0, "", empty) match absent ones, because the server omits them;
+ * scalars compare as text, so 80 and "80" in different encodings of the
+ * same value agree.
+ */
+int
+rollout_subset(const struct ynode *want, const struct ynode *have)
+{
+	size_t i;
+
+	if (have == NULL)
+		return empty(want);
+	if (want->kind == Y_SCALAR) {
+		if (want->type == YT_NULL)
+			return 1;
+		return have->kind == Y_SCALAR && want->len == have->len &&
+		    memcmp(want->str, have->str, want->len) == 0;
+	}
+	if (want->kind != have->kind)
+		return empty(want) && empty(have);
+	if (want->kind == Y_SEQ) {
+		if (want->n != have->n)
+			return 0;
+		for (i = 0; i < want->n; i++)
+			if (!rollout_subset(want->v[i], have->v[i]))
+				return 0;
+		return 1;
+	}
+	for (i = 0; i < want->n; i++) {
+		const struct ynode *hv = ynode_get(have, want->v[2 * i]->str);
+
+		if (!rollout_subset(want->v[2 * i + 1], hv))
+			return 0;
+	}
+	return 1;
+}
+
+int
+member_step(const struct member *m)
+{
+	if (strcmp(m->ro->kind, "Namespace") == 0 ||
+	    strcmp(m->ro->kind, "CustomResourceDefinition") == 0)
+		return STEP_FOUNDATION;
+	if (m->ro->rank == 99)
+		return STEP_CUSTOM;
+	return STEP_BUILTIN;
+}
+
+int
+member_resolve(struct engine *e, struct member *m, struct s7_error *err)
+{
+	const char *comp = e->r->comps[m->ro->comp].c->name;
+
+	if (m->res)
+		return 0;
+	m->res = kube_find(e->k, m->ro->api_version, m->ro->kind);
+	if (m->res == NULL && !e->refreshed) {
+		/* Served since discovery was loaded?  Look once more. */
+		if (kube_discover(e->k, 1, err) < 0)
+			return -1;
+		e->refreshed = 1;
+		m->res = kube_find(e->k, m->ro->api_version, m->ro->kind);
+	}
+	if (m->res == NULL)
+		return s7_error_class(err, S7_ECLUSTER,
+		    "%s: %s (%s) is not served by this cluster%s", comp,
+		    m->ro->kind, m->ro->api_version,
+		    strcmp(m->ro->api_version, "helm.cattle.io/v1") == 0 ?
+		    ": sector7 expects k3s, whose helm-controller serves it" : "");
+	m->ns = m->res->namespaced ? m->ro->namespace : NULL;
+	if (m->res->namespaced && m->ns == NULL)
+		return s7_error_class(err, S7_EINPUT,
+		    "%s: %s '%s' has no namespace", comp, m->ro->kind,
+		    m->ro->name);
+	return 0;
+}
+
+/* Labels and annotations every member carries, then the JSON body. */
+int
+member_prepare(struct engine *e, struct member *m, struct s7_error *err)
+{
+	struct arena a;
+	struct ynode *obj, *meta, *labels, *ann;
+	struct strbuf canon;
+	int ret = -1;
+
+	arena_init(&a);
+	strbuf_init(&canon, STRBUF_LARGE);
+	obj = ynode_copy(&a, m->ro->obj);
+	meta = ynode_get(obj, "metadata");
+	if (m->res && !m->res->namespaced)
+		ynode_map_del(meta, "namespace");
+	labels = ynode_get(meta, "labels");
+	if (labels == NULL || labels->kind != Y_MAP) {
+		labels = ynode_map(&a);
+		ynode_map_set(&a, meta, "labels", labels);
+	}
+	ynode_map_set(&a, labels, APPLYSET_PART_OF, ynode_str(&a, e->id));
+	if (json_emit(&canon, obj, 0, err) < 0)
+		goto done;
+	sha256_hex(canon.buf, canon.len, m->hash);
+	ann = ynode_get(meta, "annotations");
+	if (ann == NULL || ann->kind != Y_MAP) {
+		ann = ynode_map(&a);
+		ynode_map_set(&a, meta, "annotations", ann);
+	}
+	ynode_map_set(&a, ann, CONFIG_HASH, ynode_strf(&a, "%.20s", m->hash));
+	strbuf_reset(&m->body);
+	if (json_emit(&m->body, obj, 0, err) < 0)
+		goto done;
+	ret = 0;
+done:
+	strbuf_release(&canon);
+	arena_release(&a);
+	return ret;
+}
+
+/* Whether the live object already holds everything we would send. */
+int
+member_up_to_date(const struct member *m, const struct ynode *live)
+{
+	struct arena a;
+	struct ynode *want;
+	struct s7_error err;
+	const char *have;
+	int ok;
+
+	if (live == NULL)
+		return 0;
+	have = ynode_get_str(ynode_path(live, "metadata.annotations"),
+	    CONFIG_HASH);
+	if (have == NULL || strlen(have) != 20 ||
+	    strncmp(have, m->hash, 20) != 0)
+		return 0;
+	arena_init(&a);
+	ok = json_parse(&a, "desired", m->body.buf, m->body.len, &want,
+	    &err) == 0;
+	if (ok && strcmp(m->ro->kind, "Secret") == 0)
+		ynode_map_del(want, "stringData");	/* write-only */
+	ok = ok && rollout_subset(want, live);
+	arena_release(&a);
+	return ok;
+}
+
+const char *
+member_name(struct engine *e, const struct member *m)
+{
+	return m->ns ? arena_printf(&e->arena, "%s %s/%s", m->ro->kind, m->ns,
+	    m->ro->name) : arena_printf(&e->arena, "%s %s", m->ro->kind,
+	    m->ro->name);
+}
+
+const struct ynode *
+member_live(struct engine *e, const struct member *m)
+{
+	return m->res ? watchset_get(&e->ws, m->res, m->ns, m->ro->name) :
+	    NULL;
+}
+
+/*
+ * Whether the server refused m's apply only because it would change a
+ * Job's pod template, which cannot change once the Job exists.  A Job of
+ * ours is a one-off task (pulling a model, say) whose new template is
+ * meant to run: it is deleted and created again.  Other kinds with
+ * fields that cannot change (a Deployment's selector, a PVC's class)
+ * stay refused: recreating them loses pods or data.
+ */
+int
+member_replaceable(const struct member *m)
+{
+	const struct http_req *r = &m->req;
+
+	return !r->transport_error && r->status == 422 &&
+	    strcmp(m->ro->kind, "Job") == 0 && m->res &&
+	    strcmp(m->res->group, "batch") == 0 && r->body_out.buf &&
+	    strstr(r->body_out.buf, "spec.template") &&
+	    strstr(r->body_out.buf, "field is immutable");
+}
+
+int
+member_submit(struct engine *e, struct member *m, int dry, http_done_fn done,
+    struct s7_error *err)
+{
+	struct arena a;
+
+	arena_init(&a);
+	http_req_release(&m->req);
+	m->req.method = "PATCH";
+	http_req_url(e->k->http, &m->req, "%s?fieldManager=" FIELD_MANAGER
+	    "&force=true%s", kube_path(&a, m->res, m->ns, m->ro->name),
+	    dry ? "&dryRun=All" : "");
+	arena_release(&a);
+	m->req.content_type = "application/apply-patch+yaml";
+	m->req.body = m->body.buf;
+	m->req.body_len = m->body.len;
+	m->req.timeout_ms = APPLY_TIMEOUT_MS;
+	m->req.on_done = done;
+	m->req.arg = m;
+	return http_submit(e->k->http, &m->req, err);
+}
+
+void
+members_wait_sent(struct engine *e, struct member **ms, size_t n)
+{
+	size_t i;
+
+	for (;;) {
+		int busy = 0;
+
+		for (i = 0; i < n; i++)
+			if (ms[i]->sent && !ms[i]->req.done)
+				busy = 1;
+		if (!busy)
+			break;
+		engine_pump(e, TICK_MS);
+		engine_tick(e, 0);
+	}
+}
