@@ -22,7 +22,7 @@ SRC      := $(sort $(wildcard src/*.c src/*/*.c))
 LIBSRC   := $(filter-out src/main.c src/cmd/%,$(SRC))
 OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o)
-EMBEDDED := $(sort $(wildcard catalog/*/*.yaml)) examples/sector7.yaml
+EMBEDDED := $(sort $(wildcard catalog/*.yaml catalog/*/*.yaml)) examples/sector7.yaml
 UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 

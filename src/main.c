@@ -154,6 +154,9 @@ main_help(FILE *fp)
 	const struct cmd_entry *const *c;
 	const struct opt_spec *tables[] = { site_opts, render_opts, global_opts,
 	    NULL };
+	struct catalog cat;
+	struct s7_error err;
+	int i;
 
 	fprintf(fp, "usage: sector7 [options] COMMAND [arguments]\n\n"
 	    "Turns one site description into a running, verified self-hosted\n"
@@ -162,6 +165,14 @@ main_help(FILE *fp)
 		fprintf(fp, "  %-10s %s\n", (*c)->name, (*c)->summary);
 	fprintf(fp, "\nglobal options:\n");
 	opt_help(fp, tables);
+	catalog_init(&cat);
+	s7_error_clear(&err);
+	if (catalog_load_phases(&cat, &err) == 0) {
+		fprintf(fp, "\nphases (apply and diff --phase N):\n");
+		for (i = 1; i <= cat.nphases; i++)
+			fprintf(fp, "  %d  %s\n", i, phase_name(&cat, i));
+	}
+	catalog_release(&cat);
 	fprintf(fp, "\n'sector7 COMMAND --help' shows a command's options.\n"
 	    "Exit codes: 0 success, 1 failed, 2 usage, 3 invalid site or template,\n"
 	    "4 cluster or API error, 5 readiness timeout, 6 verification failed.\n");
@@ -223,7 +234,7 @@ load(const struct cmd_entry *cmd, struct s7_error *err)
 		if ((f & CMD_VALID) && site_errors(&ctx))
 			return EXIT_INVALID;
 	}
-	if ((f & CMD_RENDER) && render_site(&ctx, err) < 0)
+	if ((f & CMD_RENDER) && render_site(&ctx, 0, err) < 0)
 		return fail_with(err);
 	if ((f & CMD_CLUSTER) && open_cluster(&ctx, err) < 0)
 		return fail_with(err);
@@ -237,7 +248,7 @@ unload(const struct cmd_entry *cmd)
 
 	kube_close(ctx.kube);
 	ctx.kube = NULL;
-	if (f & CMD_RENDER) {
+	if (ctx.rendered) {
 		rendered_release(&ctx.r);
 		catalog_release(&ctx.cat);
 	}

@@ -16,8 +16,12 @@
 #include "../util/banned.h"
 
 static const char *const desc_keys[] = {
-	"name", "description", "phase", "needs", "when", "reads", "upstream",
-	"templates", "ready", "secrets", NULL,
+	"name", "description", "phase", "needs", "when", "context", "upstream",
+	"templates", "ready", "secrets", "claims", "readiness", NULL,
+};
+static const char *const claim_keys[] = { "kind", "size", "copies", NULL };
+static const char *const readiness_keys[] = {
+	"kind", "group", "field", "message", NULL,
 };
 static const char *const secret_keys[] = {
 	"name", "namespace", "type", "when", "keys", "also", NULL,
@@ -59,14 +63,10 @@ catalog_release(struct catalog *cat)
 }
 
 const char *
-phase_name(int phase)
+phase_name(const struct catalog *cat, int phase)
 {
-	static const char *const names[] = {
-		"", "infrastructure", "gpu", "core services", "appflowy",
-		"monitoring and backups",
-	};
-
-	return phase >= 1 && phase <= PHASE_MAX ? names[phase] : "?";
+	return cat && phase >= 1 && phase <= cat->nphases ?
+	    cat->phases[phase] : "?";
 }
 
 static int
@@ -144,6 +144,86 @@ str_list(struct arena *a, const struct ynode *m, const char *key,
 		(*out)[i] = v->v[i]->str;
 	}
 	*n = v->n;
+	return 0;
+}
+
+/* needs: [a, b], or {a: why, b: why} when the reason is worth saying. */
+static int
+load_needs(struct arena *a, struct component *c, const struct ynode *y,
+    struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(y, "needs");
+	size_t i;
+
+	if (v == NULL || v->kind != Y_MAP)
+		return str_list(a, y, "needs", &c->needs, &c->nneeds, err);
+	c->needs = arena_array(a, v->n + 1, sizeof(*c->needs));
+	c->needs_why = arena_array(a, v->n + 1, sizeof(*c->needs_why));
+	for (i = 0; i < v->n; i++) {
+		const struct ynode *why = v->v[2 * i + 1];
+
+		if (why->kind != Y_SCALAR || why->type != YT_STR)
+			return at_error(err, why,
+			    "the reason '%s' is needed must be a string",
+			    v->v[2 * i]->str);
+		c->needs[i] = v->v[2 * i]->str;
+		c->needs_why[i] = why->str;
+	}
+	c->nneeds = v->n;
+	return 0;
+}
+
+static int
+load_claims(struct arena *a, struct component *c, const struct ynode *y,
+    struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(y, "claims");
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != Y_SEQ)
+		return at_error(err, v, "'claims' must be a list");
+	c->claims = arena_array(a, v->n + 1, sizeof(*c->claims));
+	for (i = 0; i < v->n; i++) {
+		struct claim_rule *cr = &c->claims[i];
+
+		if (check_keys(v->v[i], claim_keys, "a claim rule", err) < 0)
+			return -1;
+		if ((cr->kind = req_str(v->v[i], "kind", err)) == NULL ||
+		    (cr->size = req_str(v->v[i], "size", err)) == NULL)
+			return -1;
+		cr->copies = ynode_get_str(v->v[i], "copies");
+	}
+	c->nclaims = v->n;
+	return 0;
+}
+
+static int
+load_readiness(struct arena *a, struct component *c, const struct ynode *y,
+    struct s7_error *err)
+{
+	const struct ynode *v = ynode_get(y, "readiness");
+	size_t i;
+
+	if (v == NULL)
+		return 0;
+	if (v->kind != Y_SEQ)
+		return at_error(err, v, "'readiness' must be a list");
+	c->readiness = arena_array(a, v->n + 1, sizeof(*c->readiness));
+	for (i = 0; i < v->n; i++) {
+		struct ready_rule *rr = &c->readiness[i];
+
+		if (check_keys(v->v[i], readiness_keys, "a readiness rule",
+		    err) < 0)
+			return -1;
+		if ((rr->kind = req_str(v->v[i], "kind", err)) == NULL ||
+		    (rr->group = req_str(v->v[i], "group", err)) == NULL ||
+		    (rr->field = req_str(v->v[i], "field", err)) == NULL)
+			return -1;
+		rr->message = ynode_get_str(v->v[i], "message");
+	}
+	c->nreadiness = v->n;
 	return 0;
 }
 
@@ -346,7 +426,7 @@ load_templates(struct arena *a, struct component *c, const char *dir,
 
 static int
 load_component(struct arena *a, struct component *c, const char *path,
-    const struct embedded_file *f, struct s7_error *err)
+    const struct embedded_file *f, int nphases, struct s7_error *err)
 {
 	struct ynode *y;
 	const char *dir, *slash, *err_s;
@@ -368,12 +448,17 @@ load_component(struct arena *a, struct component *c, const char *path,
 	ph = ynode_get(y, "phase");
 	if (ph == NULL || ph->kind != Y_SCALAR)
 		return at_error(err, y, "missing 'phase'");
-	c->phase = (int)s7_strtonum(ph->str, 1, PHASE_MAX, &err_s);
+	c->phase = (int)s7_strtonum(ph->str, 1, nphases, &err_s);
 	if (err_s)
-		return at_error(err, ph, "phase '%s' must be 1 to 5", ph->str);
+		return at_error(err, ph, "phase '%s' must be 1 to %d (catalog/phases.yaml)",
+		    ph->str, nphases);
 	c->when = ynode_get_str(y, "when");
-	if (str_list(a, y, "needs", &c->needs, &c->nneeds, err) < 0 ||
-	    str_list(a, y, "reads", &c->reads, &c->nreads, err) < 0 ||
+	c->context = ynode_get(y, "context");
+	if (c->context && c->context->kind != Y_MAP)
+		return at_error(err, c->context, "'context' must be a mapping");
+	if (load_needs(a, c, y, err) < 0 ||
+	    load_claims(a, c, y, err) < 0 ||
+	    load_readiness(a, c, y, err) < 0 ||
 	    load_upstream(a, c, y, err) < 0 ||
 	    load_gates(a, c, y, err) < 0 ||
 	    load_secrets(a, c, y, err) < 0 ||
@@ -447,11 +532,74 @@ order(struct catalog *cat, struct s7_error *err)
 	return 0;
 }
 
+/* catalog/phases.yaml: a list of names, phases[1] the first. */
+int
+catalog_load_phases(struct catalog *cat, struct s7_error *err)
+{
+	const struct embedded_file *f = embedded_find("catalog/phases.yaml");
+	struct ynode *y;
+	size_t i;
+
+	if (f == NULL)
+		return s7_error(err, "catalog/phases.yaml is missing");
+	if (yaml_parse_one(&cat->arena, f->path, f->data, f->len, &y, err) < 0)
+		return -1;
+	if (y->kind != Y_SEQ || y->n == 0 || y->n > 32)
+		return at_error(err, y, "phases must be a list of 1 to 32 names");
+	cat->phases = arena_array(&cat->arena, y->n + 2, sizeof(*cat->phases));
+	cat->phases[0] = "";
+	for (i = 0; i < y->n; i++) {
+		if (y->v[i]->kind != Y_SCALAR || y->v[i]->type != YT_STR)
+			return at_error(err, y->v[i], "a phase must be a name");
+		cat->phases[i + 1] = y->v[i]->str;
+	}
+	cat->nphases = (int)y->n;
+	return 0;
+}
+
+const struct tmpl_file *
+catalog_lib(struct catalog *cat, const char *name, struct s7_error *err)
+{
+	const struct embedded_file *f;
+	struct tmpl_file *t;
+	struct ydocs docs;
+	char *path;
+	size_t i;
+
+	for (i = 0; i < cat->nlib; i++)
+		if (strcmp(strrchr(cat->lib[i].path, '/') + 1, name) == 0)
+			return &cat->lib[i];
+	path = arena_printf(&cat->arena, "catalog/lib/%s", name);
+	if (strchr(name, '/') || (f = embedded_find(path)) == NULL) {
+		s7_error(err, "no shared template '%s' in catalog/lib/", name);
+		return NULL;
+	}
+	if (yaml_parse(&cat->arena, path, f->data, f->len, &docs, err) < 0)
+		return NULL;
+	if (cat->nlib == cat->alib) {
+		struct tmpl_file *v;
+
+		cat->alib = cat->alib ? 2 * cat->alib : 8;
+		v = arena_array(&cat->arena, cat->alib, sizeof(*v));
+		if (cat->nlib)
+			memcpy(v, cat->lib, cat->nlib * sizeof(*v));
+		cat->lib = v;
+	}
+	t = &cat->lib[cat->nlib++];
+	t->path = path;
+	t->docs = docs.doc;
+	t->ndocs = docs.n;
+	return t;
+}
+
 int
 catalog_load(struct catalog *cat, struct s7_error *err)
 {
 	const struct embedded_file *f;
 	size_t n = 0, i;
+
+	if (catalog_load_phases(cat, err) < 0)
+		return -1;
 
 	for (f = embedded_files; f->path; f++)
 		if (text_has_prefix(f->path, "catalog/") &&
@@ -463,7 +611,7 @@ catalog_load(struct catalog *cat, struct s7_error *err)
 		    !text_has_suffix(f->path, "/component.yaml"))
 			continue;
 		if (load_component(&cat->arena, &cat->c[cat->n], f->path, f,
-		    err) < 0)
+		    cat->nphases, err) < 0)
 			return -1;
 		for (i = 0; i < cat->n; i++)
 			if (strcmp(cat->c[i].name, cat->c[cat->n].name) == 0)

@@ -62,6 +62,26 @@ struct secret_spec {
 	const struct ynode *at;
 };
 
+/*
+ * How objects of a kind claim volumes, for the storage budget: the size
+ * at a path, times the count at another (1 when absent).  PVCs and
+ * StatefulSets' claim templates are known without a rule.
+ */
+struct claim_rule {
+	const char *kind;
+	const char *size, *copies;	/* dotted paths in the object */
+};
+
+/*
+ * Readiness of a kind that reports it in one field (CloudNativePG's
+ * Database: status.applied): true is ready, false failed (with the
+ * message at `message`), absent still in progress.
+ */
+struct ready_rule {
+	const char *kind, *group;
+	const char *field, *message;
+};
+
 struct tmpl_file {
 	const char *path;	/* "catalog/metallb/pool.yaml" */
 	struct ynode **docs;
@@ -72,9 +92,9 @@ struct component {
 	const char *name, *description, *when;
 	int phase;
 	const char **needs;
+	const char **needs_why;	/* why each is needed, or NULL */
 	size_t nneeds;
-	const char **reads;
-	size_t nreads;
+	const struct ynode *context;	/* facts it adds to the context */
 	struct upstream_src *upstream;
 	size_t nupstream;
 	struct tmpl_file *tmpl;
@@ -83,6 +103,10 @@ struct component {
 	size_t ngates;
 	struct secret_spec *secrets;
 	size_t nsecrets;
+	struct claim_rule *claims;
+	size_t nclaims;
+	struct ready_rule *readiness;
+	size_t nreadiness;
 	const struct ynode *y;
 };
 
@@ -90,15 +114,23 @@ struct catalog {
 	struct arena arena;
 	struct component *c;	/* in dependency order */
 	size_t n;
+	const char **phases;	/* phases[1..nphases]: the gameplan's phases */
+	int nphases;
+	struct tmpl_file *lib;	/* shared templates (catalog/lib/), by $use */
+	size_t nlib, alib;
 };
-
-#define PHASE_MAX 5
 
 void catalog_init(struct catalog *cat);
 void catalog_release(struct catalog *cat);
 int catalog_load(struct catalog *cat, struct s7_error *err);
+/* Only the phases (catalog/phases.yaml), for help. */
+int catalog_load_phases(struct catalog *cat, struct s7_error *err);
 const struct component *catalog_find(const struct catalog *cat,
     const char *name);
-const char *phase_name(int phase);
+/* The name of a phase (1-based), or "?". */
+const char *phase_name(const struct catalog *cat, int phase);
+/* A shared template of catalog/lib/, parsed once; NULL if there is none. */
+const struct tmpl_file *catalog_lib(struct catalog *cat, const char *name,
+    struct s7_error *err);
 
 #endif

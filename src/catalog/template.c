@@ -744,7 +744,7 @@ is_directive(const struct ynode *key)
 
 static const char *const directives[] = {
 	"$if", "$then", "$else", "$when", "$for", "$do", "$key", "$yaml",
-	"$json", "$merge", "$patch", NULL,
+	"$json", "$merge", "$patch", "$use", "$with", NULL,
 };
 
 static int
@@ -978,7 +978,8 @@ expand_map(struct tctx *c, const struct scope *sc, const struct ynode *in,
 		*out = m;
 		return 0;
 	}
-	if (check_directives(c, in, " $when $patch ") < 0)
+	/* $patch, $use and $with are kept for render, which acts on them. */
+	if (check_directives(c, in, " $when $patch $use $with ") < 0)
 		return -1;
 	if ((v = ynode_get(in, "$when")) != NULL) {
 		const struct ynode *cond;

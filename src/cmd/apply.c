@@ -24,8 +24,8 @@ static int prune_opt, prune_data_opt, verbose_opt;
 
 static const struct opt_spec apply_opts[] = {
 	{ "phase", 0, OPT_INT, &phase_opt, "N",
-	  "only the components of phase N (1 infrastructure, 2 gpu, 3 core services, 4 appflowy, 5 monitoring and backups)",
-	  1, PHASE_MAX, NULL },
+	  "only the components of phase N (the phases: sector7 help)",
+	  1, 32, NULL },
 	{ "only", 0, OPT_STRING, &only_opt, "COMPONENT",
 	  "only this component", 0, 0, NULL },
 	{ "prune", 0, OPT_FLAG, &prune_opt, NULL,
@@ -49,6 +49,7 @@ struct printer {
 	enum comp_state last[64];
 	double last_why[64];
 	struct events evs;
+	const struct catalog *cat;
 };
 
 static const char *
@@ -84,7 +85,7 @@ progress(void *arg, const struct rollout_progress *p)
 		memset(pr->last, 0xff, sizeof(pr->last));
 		memset(pr->last_why, 0, sizeof(pr->last_why));
 		fprintf(stderr, "wave %zu/%zu (phase %d, %s)\n", p->wave,
-		    p->nwaves, p->phase, phase_name(p->phase));
+		    p->nwaves, p->phase, phase_name(pr->cat, p->phase));
 	}
 	if (pr->tty) {
 		if (pr->drawn)
@@ -172,6 +173,7 @@ apply_exec(struct cmd_ctx *c, int npos, char **pos)
 	memset(&p, 0, sizeof(p));
 	events_init(&pr.evs);
 	pr.tty = isatty(2);
+	pr.cat = &c->cat;
 	memset(&ro, 0, sizeof(ro));
 	ro.set = c->site.name;
 	ro.prune = prune_opt;

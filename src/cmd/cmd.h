@@ -45,8 +45,9 @@ struct cmd_ctx {
 	struct site site;		/* CMD_SITE */
 	struct findings findings;
 	const char *site_name;
-	struct catalog cat;		/* CMD_RENDER */
+	struct catalog cat;		/* CMD_RENDER, or render_site() */
 	struct rendered r;
+	int rendered;			/* cat and r to release */
 	struct kube_client *kube;	/* CMD_CLUSTER */
 };
 
@@ -91,8 +92,13 @@ const char *builtin_site_text(size_t *len);
  * returns 1 when there are any.
  */
 int site_errors(struct cmd_ctx *c);
-/* Loads the catalog and renders c->site into c->cat and c->r. */
-int render_site(struct cmd_ctx *c, struct s7_error *err);
+/*
+ * Loads the catalog and renders c->site into c->cat and c->r, then adds
+ * the checks that need the render (dependencies, storage budget) to
+ * c->findings.  A full render with new errors prints them and fails; a
+ * templates-only render (for check) reads no upstream cache.
+ */
+int render_site(struct cmd_ctx *c, int templates_only, struct s7_error *err);
 /* Opens c->kube from the kubeconfig (warns when TLS is not verified). */
 int open_cluster(struct cmd_ctx *c, struct s7_error *err);
 

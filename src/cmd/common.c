@@ -3,6 +3,7 @@
 
 #include "cmd.h"
 #include "../catalog/embedded.h"
+#include "../render/checks.h"
 #include "../version.h"
 #include "../util/fs.h"
 #include "../util/strbuf.h"
@@ -139,15 +140,26 @@ open_cluster(struct cmd_ctx *c, struct s7_error *err)
 }
 
 int
-render_site(struct cmd_ctx *c, struct s7_error *err)
+render_site(struct cmd_ctx *c, int templates_only, struct s7_error *err)
 {
 	struct render_opts ro;
+	size_t before = c->findings.errors;
 
+	memset(&ro, 0, sizeof(ro));
 	ro.upstream_dir = c->upstream ? c->upstream : render_default_upstream();
 	ro.version = SECTOR7_VERSION;
+	ro.templates_only = templates_only;
 	catalog_init(&c->cat);
 	rendered_init(&c->r);
-	if (catalog_load(&c->cat, err) < 0)
+	c->rendered = 1;
+	if (catalog_load(&c->cat, err) < 0 ||
+	    render_stack(&c->r, &c->site, &c->cat, &ro, err) < 0)
 		return -1;
-	return render_stack(&c->r, &c->site, &c->cat, &ro, err);
+	render_check(&c->r, &c->site, &c->findings);
+	if (!templates_only && c->findings.errors > before) {
+		site_errors(c);
+		return s7_error_class(err, S7_EINPUT,
+		    "the site cannot be rendered as it is");
+	}
+	return 0;
 }

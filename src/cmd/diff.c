@@ -21,8 +21,9 @@ static long long dphase;
 static const char *donly;
 
 static const struct opt_spec diff_opts[] = {
-	{ "phase", 0, OPT_INT, &dphase, "N", "only the components of phase N",
-	  1, PHASE_MAX, NULL },
+	{ "phase", 0, OPT_INT, &dphase, "N",
+	  "only the components of phase N (the phases: sector7 help)", 1, 32,
+	  NULL },
 	{ "only", 0, OPT_STRING, &donly, "COMPONENT", "only this component",
 	  0, 0, NULL },
 	{ NULL },

@@ -44,7 +44,7 @@ summary(struct rendered *r, size_t nfiles)
 		out_uint(OUT_TEXT, NULL, "%02llu  ", rc->index);
 		out_string(OUT_ANY, "name", "%-16s ", rc->c->name);
 		out_int(OUT_JSON, "phase", NULL, rc->c->phase);
-		out_string(OUT_TEXT, NULL, "%-24s ", phase_name(rc->c->phase));
+		out_string(OUT_TEXT, NULL, "%-24s ", phase_name(r->cat, rc->c->phase));
 		out_bool(OUT_JSON, "enabled", NULL, rc->enabled);
 		out_uint(OUT_JSON, "objects", NULL, rc->nobj);
 		if (rc->enabled)

@@ -55,6 +55,12 @@ plan_make(struct plan *p, const struct rendered *r, int phase,
 		if (wanted(&r->comps[i], phase, only))
 			any++;
 	}
+	if (phase > r->cat->nphases) {
+		free(depth);
+		return s7_error_class(err, S7_EUSAGE,
+		    "there is no phase %d: the catalog's phases are 1 to %d",
+		    phase, r->cat->nphases);
+	}
 	if (any == 0) {
 		free(depth);
 		return s7_error_class(err, S7_EUSAGE,
@@ -62,7 +68,7 @@ plan_make(struct plan *p, const struct rendered *r, int phase,
 		    only ? " --only " : "", only ? only : "",
 		    phase ? " and the --phase" : "");
 	}
-	for (ph = 1; ph <= PHASE_MAX; ph++) {
+	for (ph = 1; ph <= r->cat->nphases; ph++) {
 		maxd = 0;
 		for (i = 0; i < r->ncomps; i++)
 			if (r->comps[i].c->phase == ph && depth[i] > maxd)

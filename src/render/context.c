@@ -6,17 +6,6 @@
 #include "../util/text.h"
 #include "../util/banned.h"
 
-static const char *
-cluster_issuer(const char *issuer)
-{
-	if (strcmp(issuer, "letsencrypt") == 0)
-		return "letsencrypt-prod";
-	if (strcmp(issuer, "letsencrypt-staging") == 0)
-		return "letsencrypt-staging";
-	return "sector7-ca";
-}
-
-
 /*
  * The parts of backup.target that templates need: Longhorn wants
  * nfs://host:/path and s3://bucket@region/prefix/, Velero an endpoint URL
@@ -78,7 +67,6 @@ context_build(struct arena *a, const struct site *s, const char *version)
 {
 	struct ynode *ctx = ynode_copy(a, s->norm);
 	struct ynode *apps = ynode_get(ctx, "apps");
-	struct ynode *tls = ynode_get(ctx, "tls");
 	struct ynode *backup = ynode_get(ctx, "backup");
 	struct ynode *net = ynode_get(ctx, "network");
 	struct ynode *cluster = ynode_map(a), *names = ynode_seq(a);
@@ -110,28 +98,6 @@ context_build(struct arena *a, const struct site *s, const char *version)
 	ynode_map_set(a, cluster, "has-gpu", ynode_bool(a, gpu->n > 0));
 	ynode_map_set(a, cluster, "node-count", ynode_int(a, (long long)s->nnodes));
 	ynode_map_set(a, ctx, "cluster", cluster);
-
-	ynode_map_set(a, tls, "cluster-issuer", ynode_str(a,
-	    cluster_issuer(ynode_get_str(tls, "issuer"))));
-	ynode_map_set(a, tls, "acme", ynode_bool(a,
-	    strcmp(ynode_get_str(tls, "issuer"), "selfsigned") != 0));
-	ynode_map_set(a, ctx, "ingress-class", ynode_str(a,
-	    strcmp(ynode_get_str(s->norm, "ingress"), "traefik") == 0 ?
-	    "traefik" : "nginx"));
-	{
-		/* Where the ingress controller's pods run: NetworkPolicies
-		 * let them in. */
-		struct ynode *ic = ynode_map(a), *labels = ynode_map(a);
-		int traefik = strcmp(ynode_get_str(s->norm, "ingress"),
-		    "traefik") == 0;
-
-		ynode_map_set(a, ic, "namespace", ynode_str(a, traefik ?
-		    "kube-system" : "ingress-nginx"));
-		ynode_map_set(a, labels, "app.kubernetes.io/name", ynode_str(a,
-		    traefik ? "traefik" : "ingress-nginx"));
-		ynode_map_set(a, ic, "pod-labels", labels);
-		ynode_map_set(a, ctx, "ingress-controller", ic);
-	}
 
 	ipv4_format(s->ingress_ip, ip);
 	ynode_map_set(a, net, "ingress-ip", ynode_str(a, ip));

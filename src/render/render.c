@@ -40,6 +40,7 @@ void
 rendered_release(struct rendered *r)
 {
 	free(r->objs);
+	free(r->patches);
 	arena_release(&r->arena);
 	memset(r, 0, sizeof(*r));
 }
@@ -398,6 +399,128 @@ resolve_secrets(struct rendered *r, struct rcomponent *rc,
 	return 0;
 }
 
+static int add_document(struct rendered *r, size_t comp, struct ynode *out,
+    const char *origin, const struct render_opts *o, int in_lib,
+    struct s7_error *err);
+
+/* Keeps a $patch whose upstream object a templates-only render lacks. */
+static int
+keep_patch(struct rendered *r, size_t comp, struct ynode *doc,
+    struct s7_error *err)
+{
+	const struct ynode *sel = ynode_get(doc, "$patch");
+	struct ynode *body;
+	struct rpatch *p;
+
+	if (sel == NULL || sel->kind != Y_MAP || !ynode_get_str(sel, "kind") ||
+	    !ynode_get_str(sel, "name"))
+		return node_error(err, doc, "$patch needs kind and name");
+	if (ynode_truthy(ynode_get(sel, "delete")))
+		return 0;
+	body = ynode_copy(&r->arena, doc);
+	ynode_map_del(body, "$patch");
+	ALLOC_GROW(r->patches, r->npatches + 1, r->apatches);
+	p = &r->patches[r->npatches++];
+	p->comp = comp;
+	p->kind = ynode_get_str(sel, "kind");
+	p->name = ynode_get_str(sel, "name");
+	p->namespace = ynode_get_str(sel, "namespace");
+	p->body = body;
+	return 0;
+}
+
+/*
+ * Expands a `$use` document: each document of the shared template it
+ * names, with the context plus `args` (the document's `$with`).
+ */
+static int
+use_lib(struct rendered *r, size_t comp, struct ynode *doc, const char *from,
+    const struct render_opts *o, struct s7_error *err)
+{
+	const struct ynode *name = ynode_get(doc, "$use");
+	const struct ynode *with = ynode_get(doc, "$with");
+	const struct tmpl_file *lib;
+	struct ynode *ctx;
+	size_t i;
+
+	for (i = 0; i < doc->n; i++)
+		if (strcmp(doc->v[2 * i]->str, "$use") &&
+		    strcmp(doc->v[2 * i]->str, "$with"))
+			return node_error(err, doc->v[2 * i],
+			    "a $use document takes only $when and $with, not '%s'",
+			    doc->v[2 * i]->str);
+	if (name == NULL || name->kind != Y_SCALAR || name->type != YT_STR)
+		return node_error(err, doc, "$use names a file of catalog/lib/");
+	if (with && with->kind != Y_MAP)
+		return node_error(err, with, "$with must be a mapping");
+	if ((lib = catalog_lib(r->cat, name->str, err)) == NULL) {
+		s7_error_at(err, name->file, name->line, name->col, "%s",
+		    err->msg);
+		return -1;
+	}
+	/* The context as it is, and args: a shallow copy, cheap. */
+	ctx = ynode_map(&r->arena);
+	for (i = 0; i < r->ctx->n; i++)
+		ynode_map_append(&r->arena, ctx, r->ctx->v[2 * i],
+		    r->ctx->v[2 * i + 1]);
+	ynode_map_set(&r->arena, ctx, "args", with ? (struct ynode *)with :
+	    ynode_map(&r->arena));
+	for (i = 0; i < lib->ndocs; i++) {
+		struct ynode *out;
+
+		if (lib->docs[i] == NULL)
+			continue;
+		if (tmpl_expand(&r->arena, lib->docs[i], ctx, &out, err) < 0)
+			return -1;
+		if (out && add_document(r, comp, out, arena_printf(&r->arena,
+		    "%s (by %s)", lib->path, from), o, 1, err) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* An expanded template document: an object, a $patch or a $use. */
+static int
+add_document(struct rendered *r, size_t comp, struct ynode *out,
+    const char *origin, const struct render_opts *o, int in_lib,
+    struct s7_error *err)
+{
+	if (out->kind == Y_MAP && ynode_get_key(out, "$use")) {
+		if (in_lib)
+			return node_error(err, out,
+			    "a shared template cannot $use another");
+		return use_lib(r, comp, out, origin, o, err);
+	}
+	if (out->kind == Y_MAP && ynode_get_key(out, "$patch")) {
+		if (o->templates_only)
+			return keep_patch(r, comp, out, err);
+		return apply_patch(r, r->comps[comp].first, out, origin, err);
+	}
+	return add_object(r, comp, out, SRC_TEMPLATE, origin, err);
+}
+
+/* The facts components add to the context, in catalog order. */
+static int
+component_context(struct rendered *r, struct s7_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < r->cat->n; i++) {
+		const struct component *c = &r->cat->c[i];
+		struct ynode *facts;
+
+		if (c->context == NULL)
+			continue;
+		if (tmpl_expand(&r->arena, c->context, r->ctx, &facts, err) < 0) {
+			s7_error_prefix(err, "component '%s': context", c->name);
+			return -1;
+		}
+		if (facts)
+			r->ctx = ynode_merge_patch(&r->arena, r->ctx, facts);
+	}
+	return 0;
+}
+
 static int
 render_component(struct rendered *r, size_t ci, const struct render_opts *o,
     struct s7_error *err)
@@ -408,7 +531,7 @@ render_component(struct rendered *r, size_t ci, const struct render_opts *o,
 	int yes;
 
 	rc->first = r->nobjs;
-	for (i = 0; i < c->nupstream; i++) {
+	for (i = 0; i < c->nupstream && !o->templates_only; i++) {
 		if (eval_when(r, c->upstream[i].when, c->upstream[i].at, &yes,
 		    err) < 0)
 			return -1;
@@ -424,16 +547,8 @@ render_component(struct rendered *r, size_t ci, const struct render_opts *o,
 				continue;
 			if (tmpl_expand(&r->arena, d, r->ctx, &out, err) < 0)
 				return -1;
-			if (out == NULL)
-				continue;
-			if (out->kind == Y_MAP && ynode_get_key(out, "$patch")) {
-				if (apply_patch(r, rc->first, out, c->tmpl[i].path,
-				    err) < 0)
-					return -1;
-				continue;
-			}
-			if (add_object(r, ci, out, SRC_TEMPLATE, c->tmpl[i].path,
-			    err) < 0)
+			if (out != NULL && add_document(r, ci, out,
+			    c->tmpl[i].path, o, 0, err) < 0)
 				return -1;
 		}
 	rc->nobj = r->nobjs - rc->first;
@@ -447,12 +562,15 @@ render_component(struct rendered *r, size_t ci, const struct render_opts *o,
 
 int
 render_stack(struct rendered *r, const struct site *s,
-    const struct catalog *cat, const struct render_opts *o,
+    struct catalog *cat, const struct render_opts *o,
     struct s7_error *err)
 {
 	size_t i, j;
 
+	r->cat = cat;
 	r->ctx = context_build(&r->arena, s, o->version);
+	if (component_context(r, err) < 0)
+		return -1;
 	r->ncomps = cat->n;
 	r->comps = arena_array(&r->arena, cat->n + 1, sizeof(*r->comps));
 	for (i = 0; i < cat->n; i++) {

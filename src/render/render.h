@@ -52,21 +52,36 @@ struct rcomponent {
 struct render_opts {
 	const char *upstream_dir;
 	const char *version;
+	/*
+	 * Templates only, no upstream manifest (for check, which reads no
+	 * cache): a $patch of an upstream object is kept in patches.
+	 */
+	int templates_only;
+};
+
+/* A $patch document kept by a templates-only render. */
+struct rpatch {
+	size_t comp;
+	const char *kind, *name, *namespace;
+	const struct ynode *body;	/* without $patch */
 };
 
 struct rendered {
 	struct arena arena;
+	struct catalog *cat;		/* what it was rendered from */
 	struct ynode *ctx;
 	struct rcomponent *comps;
 	size_t ncomps;
 	struct robject *objs;
 	size_t nobjs, aobjs;
+	struct rpatch *patches;		/* templates_only */
+	size_t npatches, apatches;
 };
 
 void rendered_init(struct rendered *r);
 void rendered_release(struct rendered *r);
 int render_stack(struct rendered *r, const struct site *s,
-    const struct catalog *cat, const struct render_opts *o,
+    struct catalog *cat, const struct render_opts *o,
     struct s7_error *err);
 
 /* Relative path of an object's file in a render directory. */

@@ -398,7 +398,7 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 		explain_timeout(e, ms, nall, gs, ng);
 		s7_error_class(err, S7_ETIMEOUT,
 		    "wave %zu (%s): not ready after %lds", e->wave,
-		    phase_name(w->phase), e->o->timeout_s);
+		    phase_name(e->r->cat, w->phase), e->o->timeout_s);
 		goto done;
 	}
 	engine_tick(e, 1);

@@ -39,6 +39,53 @@ first_consumer(struct engine *e, const char *class)
 }
 
 /*
+ * A kind whose readiness a descriptor states (`readiness:`): ready when
+ * the field is true, failed when false, in progress while absent.
+ * Returns -1 when no rule covers the kind.
+ */
+static int
+rule_status(struct engine *e, const struct member *m, const struct ynode *live,
+    char *why, size_t size)
+{
+	const struct catalog *cat = e->r->cat;
+	const char *av = m->ro->api_version, *slash = strchr(av, '/');
+	size_t glen = slash ? (size_t)(slash - av) : 0, i, j;
+
+	for (i = 0; cat && i < cat->n; i++)
+		for (j = 0; j < cat->c[i].nreadiness; j++) {
+			const struct ready_rule *rr = &cat->c[i].readiness[j];
+			const char *word = strrchr(rr->field, '.');
+			const struct ynode *v;
+
+			if (strcmp(rr->kind, m->ro->kind) != 0 ||
+			    strlen(rr->group) != glen ||
+			    strncmp(rr->group, av, glen) != 0)
+				continue;
+			word = word ? word + 1 : rr->field;
+			if (live == NULL) {
+				snprintf(why, size, "not found");
+				return KS_NOT_FOUND;
+			}
+			v = ynode_path(live, rr->field);
+			if (v == NULL || v->kind != Y_SCALAR ||
+			    v->type != YT_BOOL) {
+				snprintf(why, size, "not yet %s", word);
+				return KS_IN_PROGRESS;
+			}
+			if (ynode_truthy(v)) {
+				snprintf(why, size, "%s", word);
+				return KS_CURRENT;
+			}
+			v = rr->message ? ynode_path(live, rr->message) : NULL;
+			snprintf(why, size, "not %s%s%s", word,
+			    v && v->kind == Y_SCALAR ? ": " : "",
+			    v && v->kind == Y_SCALAR ? v->str : "");
+			return KS_FAILED;
+		}
+	return -1;
+}
+
+/*
  * Readiness of one member.  A claim of a class that binds on first use
  * (WaitForFirstConsumer) stays Pending until a pod that uses it is
  * scheduled; one only a CronJob uses would hold apply until the job's
@@ -51,12 +98,15 @@ member_status(struct engine *e, const struct member *m, char *why,
 	const struct ynode *live;
 	enum kstatus st;
 	const char *class;
+	int rs;
 
 	if (kstatus_trivial(m->ro->api_version, m->ro->kind)) {
 		snprintf(why, size, "exists");
 		return KS_CURRENT;
 	}
 	live = member_live(e, m);
+	if ((rs = rule_status(e, m, live, why, size)) >= 0)
+		return (enum kstatus)rs;
 	st = kstatus_eval(live, why, size);
 	if (st == KS_IN_PROGRESS && live &&
 	    strcmp(m->ro->kind, "PersistentVolumeClaim") == 0 &&

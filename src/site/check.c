@@ -1,6 +1,5 @@
 /*
- * Cross-field checks: the network plan, names, dependencies, the storage
- * budget, and what a careful operator wants to know about today's
+ * Cross-field checks: the network plan, names, replicas, and what a careful operator wants to know about today's
  * ecosystem (see docs/differences.md for the reasons behind each note).
  * Pure: no network, no files.
  */
@@ -14,8 +13,6 @@
 #include "../util/strnum.h"
 #include "../util/text.h"
 #include "../util/banned.h"
-
-#define GiB (1024.0 * 1024 * 1024)
 
 static const char *
 fmt_ip(uint32_t a, char buf[IPV4_STRLEN])
@@ -213,30 +210,12 @@ app_at(const struct site *s, const char *app)
 	return site_at(s, "apps");
 }
 
+/* Grafana is part of monitoring's stack: a site key, not a component. */
 static void
-check_deps(const struct site *s, struct findings *f)
+check_grafana(const struct site *s, struct findings *f)
 {
-	static const struct {
-		const char *app, *needs, *why;
-	} deps[] = {
-		{ "n8n", "postgres", "n8n keeps its data in the shared PostgreSQL" },
-		{ "nocodb", "postgres", "NocoDB keeps its data in the shared PostgreSQL" },
-		{ "nextcloud", "postgres", "Nextcloud keeps its data in the shared PostgreSQL" },
-	};
 	const struct ynode *mon = site_get(s, "monitoring");
-	size_t i;
 
-	for (i = 0; i < sizeof(deps) / sizeof(deps[0]); i++) {
-		char key[64];
-
-		if (!site_app_enabled(s, deps[i].app) ||
-		    site_app_enabled(s, deps[i].needs))
-			continue;
-		snprintf(key, sizeof(key), "apps.%s", deps[i].app);
-		findings_add(f, SEV_ERROR, key, app_at(s, deps[i].app),
-		    "%s needs apps.%s, which is disabled (%s)", deps[i].app,
-		    deps[i].needs, deps[i].why);
-	}
 	if (site_app_enabled(s, "grafana") &&
 	    !ynode_truthy(ynode_get(mon, "enabled")))
 		findings_add(f, SEV_ERROR, "apps.grafana", app_at(s, "grafana"),
@@ -272,101 +251,10 @@ check_gpu(const struct site *s, struct findings *f)
 		    "the GPU goes to the n8n pod, as the gameplan wrote; n8n does not use it itself, so no Ollama server is deployed (gpu: ollama puts the GPU where the AI nodes can use it)");
 }
 
-/* One volume's claim on the storage budget. */
-struct claim {
-	const char *what;
-	uint64_t bytes;
-};
-
-/* Adds a claim of size (a site size such as 20Gi) times copies. */
-static size_t
-claim(struct claim *c, size_t n, size_t max, const char *what,
-    const char *size, uint64_t copies)
-{
-	uint64_t b;
-
-	if (n >= max || size == NULL || site_parse_size(size, &b) < 0)
-		return n;
-	c[n].what = what;
-	c[n].bytes = b * copies;
-	return n + 1;
-}
-
-/*
- * Every volume the catalog renders on the site's storage class, as the
- * components size them: the site's size keys and the few fixed volumes
- * (AppFlowy's Redis and search index, Valkey).  The wiring check
- * compares the total with the rendered claims.
- */
-static size_t
-claims(const struct site *s, struct claim *c, size_t max)
-{
-	static const struct {
-		const char *app, *key, *what, *fixed;
-	} vols[] = {
-		{ "heimdall", "size", "heimdall", NULL },
-		{ "postgres", "size", "postgres", NULL },
-		{ "n8n", "size", "n8n", NULL },
-		{ "n8n", "model-size", "ollama models", NULL },
-		{ "n8n", "queue", "n8n queue", "1Gi" },
-		{ "nocodb", "size", "nocodb", NULL },
-		{ "appflowy", "db-size", "appflowy database", NULL },
-		{ "appflowy", "s3-size", "appflowy objects", NULL },
-		{ "appflowy", NULL, "appflowy redis", "2Gi" },
-		{ "appflowy", NULL, "appflowy search", "5Gi" },
-		{ "nextcloud", "size", "nextcloud", NULL },
-		{ "nextcloud", NULL, "nextcloud valkey", "1Gi" },
-	};
-	const struct ynode *mon = site_get(s, "monitoring");
-	const struct ynode *backup = site_get(s, "backup");
-	const char *dump = ynode_get_str(backup, "dump-size");
-	size_t i, n = 0;
-
-	for (i = 0; i < sizeof(vols) / sizeof(vols[0]); i++) {
-		const struct site_app *a = site_app(s, vols[i].app);
-		uint64_t copies = 1;
-
-		if (a == NULL || !a->enabled)
-			continue;
-		if (vols[i].key && strcmp(vols[i].key, "model-size") == 0 &&
-		    strcmp(ynode_get_str(a->y, "gpu"), "ollama") != 0)
-			continue;
-		if (vols[i].key && strcmp(vols[i].key, "queue") == 0 &&
-		    !ynode_truthy(ynode_get(a->y, "queue")))
-			continue;
-		if (strcmp(vols[i].app, "postgres") == 0) {
-			const char *err;
-
-			copies = (uint64_t)s7_strtonum(ynode_get_str(a->y,
-			    "instances"), 1, 3, &err);
-		}
-		n = claim(c, n, max, vols[i].what, vols[i].fixed ?
-		    vols[i].fixed : ynode_get_str(a->y, vols[i].key), copies);
-	}
-	if (ynode_truthy(ynode_get(mon, "enabled"))) {
-		n = claim(c, n, max, "prometheus", ynode_get_str(mon, "size"), 1);
-		if (site_app_enabled(s, "grafana"))
-			n = claim(c, n, max, "grafana", ynode_get_str(
-			    site_app(s, "grafana")->y, "size"), 1);
-	}
-	/* The nightly dumps, one volume per PostgreSQL cluster. */
-	if (ynode_get(backup, "target")) {
-		if (site_app_enabled(s, "postgres"))
-			n = claim(c, n, max, "postgres dumps", dump, 1);
-		if (site_app_enabled(s, "appflowy"))
-			n = claim(c, n, max, "appflowy dumps", dump, 1);
-	}
-	return n;
-}
-
 static void
 check_storage(const struct site *s, struct findings *f)
 {
 	const struct ynode *rep = site_at(s, "storage.replicas");
-	struct claim c[32];
-	size_t nc, i, declared = 0;
-	uint64_t asked = 0, have = 0;
-	struct strbuf sb;
 
 	if (s->replicas > (long long)s->nnodes)
 		findings_add(f, SEV_ERROR, "storage.replicas",
@@ -380,45 +268,6 @@ check_storage(const struct site *s, struct findings *f)
 		findings_add(f, SEV_NOTE, "storage.replicas",
 		    rep ? rep : site_at(s, "nodes"),
 		    "2 replicas on 2 nodes (Longhorn's default of 3 would never schedule the third): volumes run degraded while either node is down");
-
-	nc = claims(s, c, sizeof(c) / sizeof(c[0]));
-	for (i = 0; i < nc; i++)
-		asked += c[i].bytes * (uint64_t)s->replicas;
-	for (i = 0; i < s->nnodes; i++)
-		if (s->nodes[i].disk) {
-			declared++;
-			have += s->nodes[i].disk;
-		}
-	if (declared == 0) {
-		findings_add(f, SEV_NOTE, "nodes", site_at(s, "nodes"),
-		    "no node declares `disk`: the storage budget (%.0f GiB with %lld replicas) is not checked",
-		    asked / GiB, s->replicas);
-		return;
-	}
-	if (declared < s->nnodes) {
-		findings_add(f, SEV_WARNING, "nodes", site_at(s, "nodes"),
-		    "only %zu of %zu nodes declare `disk`: the storage budget is not checked",
-		    declared, s->nnodes);
-		return;
-	}
-	strbuf_init(&sb, 4096);
-	for (i = 0; i < nc; i++)
-		strbuf_addf(&sb, "%s%s %.0f GiB", i ? ", " : "", c[i].what,
-		    c[i].bytes / GiB);
-	if (asked > have)
-		findings_add(f, SEV_ERROR, "nodes", site_at(s, "nodes"),
-		    "the apps ask for %.0f GiB of replicated storage (%s; times %lld replicas) but the nodes declare %.0f GiB",
-		    asked / GiB, sb.buf, s->replicas, have / GiB);
-	else if (asked > have / 4 * 3)
-		findings_add(f, SEV_WARNING, "nodes", site_at(s, "nodes"),
-		    "the apps ask for %.0f GiB of %.0f GiB declared (%s; times %lld replicas): Longhorn keeps 25%% free by default, so volumes may not schedule",
-		    asked / GiB, have / GiB, sb.buf, s->replicas);
-	else
-		findings_add(f, SEV_NOTE, "nodes", site_at(s, "nodes"),
-		    "the apps ask for %.0f GiB of %.0f GiB declared (%s; times %lld replica%s)",
-		    asked / GiB, have / GiB, sb.buf, s->replicas,
-		    s->replicas == 1 ? "" : "s");
-	strbuf_release(&sb);
 }
 
 static void
@@ -563,7 +412,7 @@ site_check(const struct site *s, struct findings *f)
 	check_network(s, f);
 	check_nodes(s, f);
 	check_hosts(s, f);
-	check_deps(s, f);
+	check_grafana(s, f);
 	check_gpu(s, f);
 	check_storage(s, f);
 	check_k3s(s, f);
