@@ -454,9 +454,13 @@ use_lib(struct rendered *r, size_t comp, struct ynode *doc, const char *from,
 	if (with && with->kind != Y_MAP)
 		return node_error(err, with, "$with must be a mapping");
 	if ((lib = catalog_lib(r->cat, name->str, err)) == NULL) {
-		s7_error_at(err, name->file, name->line, name->col, "%s",
-		    err->msg);
-		return -1;
+		char msg[sizeof(err->msg)];
+
+		if (err->line)		/* an error in the shared template */
+			return -1;
+		snprintf(msg, sizeof(msg), "%s", err->msg);
+		return s7_error_at(err, name->file, name->line, name->col, "%s",
+		    msg);
 	}
 	/* The context as it is, and args: a shallow copy, cheap. */
 	ctx = ynode_map(&r->arena);
