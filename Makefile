@@ -2,6 +2,7 @@
 #
 #   make              build build/sector7
 #   make demo         install what is missing, start the simulated cluster, apply the built-in site
+#   make check        the fast tests: unit, golden, command line, fuzz corpora, docs (no cluster)
 #   make test         install what is missing, then run every test, also under ASan+UBSan
 #   make cluster-up   start the simulated cluster in .cluster (KUBECONFIG=.cluster/kubeconfig)
 #   make cluster-down stop it
@@ -26,7 +27,7 @@ EMBEDDED := $(sort $(wildcard catalog/*.yaml catalog/*/*.yaml)) examples/sector7
 UNIT     := $(sort $(wildcard tests/unit/test_*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
-.PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
+.PHONY: all deps demo test check check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
         postgres-roles
 
@@ -97,7 +98,7 @@ postgres-roles: $(BUILD)/sector7 $(BUILD)/tests/unit/test_secrets
 	@SECTOR7=$(BUILD)/sector7 tests/postgres/run.sh
 
 # Against the simulated cluster (built on first use, see tests/cluster).
-integration: $(BUILD)/sector7
+integration: $(BUILD)/sector7 $(BUILD)/tests/unit/test_rollout
 	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
 
 CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
@@ -112,8 +113,11 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	@for t in $^; do n=$$(basename $$t); echo "fuzz corpus: $$n"; \
 	  $$t fuzz/corpus/$$n || exit 1; done
 
+# The fast checks (no cluster, no servers): a minute or two.
+check: unit golden cli fuzz-replay docs-check
+
 # Everything with the current build settings.
-check-all: unit golden cli wiring postgres-roles fuzz-replay docs-check integration
+check-all: check wiring postgres-roles integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

@@ -41,6 +41,17 @@ done
 [ "$("$K" -n sector7 get secret sector7 -o jsonpath='{.metadata.annotations.applyset\.kubernetes\.io/tooling}')" = sector7/v0.1.0 ] ||
 	fail "ApplySet parent tooling annotation"
 id=$("$K" -n sector7 get secret sector7 -o jsonpath='{.metadata.labels.applyset\.kubernetes\.io/id}')
+# ... and computes the id as kubectl does: a parent kubectl makes itself,
+# under a name drawn for this run, carries the id sector7 computes for it.
+probe=p$(od -An -N4 -tx4 /dev/urandom | tr -d ' ')
+"$K" create namespace "$probe" >/dev/null
+printf 'apiVersion: v1\nkind: ConfigMap\nmetadata: {name: probe, namespace: %s}\n' "$probe" >"$TMP/probe.yaml"
+KUBECTL_APPLYSET=true "$K" apply --server-side --applyset="secret/$probe" --prune -n "$probe" -f "$TMP/probe.yaml" >/dev/null ||
+	fail "kubectl could not make an ApplySet"
+[ "$("$K" -n "$probe" get secret "$probe" -o jsonpath='{.metadata.labels.applyset\.kubernetes\.io/id}')" = \
+	"$("${S7%/sector7}/tests/unit/test_rollout" --applyset "$probe" "$probe")" ] ||
+	fail "kubectl's ApplySet id for secret $probe/$probe differs from sector7's"
+"$K" delete namespace "$probe" --wait=false >/dev/null
 n=$("$K" get deploy -A -l "applyset.kubernetes.io/part-of=$id" -o name | wc -l)
 [ "$n" = 22 ] || fail "$n Deployments carry the part-of label, want 22"
 apply_out="$TMP/apply-first.out" && cat "$TMP/out" "$TMP/err" >"$apply_out"

@@ -6,6 +6,9 @@
 #include <stdlib.h>
 
 #include "unit.h"
+#include "catalog/catalog.h"
+#include "render/checks.h"
+#include "render/render.h"
 #include "site/site.h"
 #include "util/strbuf.h"
 
@@ -35,8 +38,26 @@ errors_of(const char *text, struct site *out)
 
 	site_init(&s);
 	findings_init(&f, "t.yaml");
-	if (site_load(&s, "t.yaml", text, strlen(text), &f) == 0)
+	if (site_load(&s, "t.yaml", text, strlen(text), &f) == 0) {
+		/* as `sector7 check` does: the site, then what needs the
+		 * catalog, from a templates-only render */
+		struct catalog cat;
+		struct rendered r;
+		struct render_opts ro;
+		struct s7_error err;
+
 		site_check(&s, &f);
+		memset(&ro, 0, sizeof(ro));
+		ro.version = "test";
+		ro.templates_only = 1;
+		catalog_init(&cat);
+		rendered_init(&r);
+		if (f.errors == 0 && catalog_load(&cat, &err) == 0 &&
+		    render_stack(&r, &s, &cat, &ro, &err) == 0)
+			render_check(&r, &s, &f);
+		rendered_release(&r);
+		catalog_release(&cat);
+	}
 	strbuf_init(&sb, STRBUF_LARGE);
 	for (i = 0; i < f.n; i++)
 		if (f.v[i].sev == SEV_ERROR)
@@ -115,7 +136,7 @@ cases(void)
 		{ NULL, "storage: {replicas: 3}\n",
 		  "14:21: storage.replicas: 3 replicas asked but the site has 2 nodes" },
 		{ NULL, "apps: {postgres: {enabled: false}}\n",
-		  "apps.n8n: n8n needs apps.postgres, which is disabled" },
+		  "apps.n8n.enabled: n8n needs postgres, which this site disables (apps.postgres.enabled is false): n8n keeps its data" },
 		{ NULL, "apps: {n8n: {host: N8N}}\n",
 		  "14:20: apps.n8n.host: 'N8N' is not a valid DNS label" },
 		{ NULL, "apps: {n8n: {host: grafana}}\n",
@@ -244,7 +265,7 @@ budget(void)
 	    (int)(strstr(base, "nodes:\n") + 7 - base), base) > 0);
 	got = errors_of(both, NULL);
 	/* 1+100+20+20+50+50+50 GiB (no GPU: no model volume), twice */
-	CHECK_CONTAINS(got, "12:3: nodes: the apps ask for 598 GiB of replicated storage (heimdall 1 GiB, postgres 100 GiB");
+	CHECK_CONTAINS(got, "12:3: nodes: the apps ask for 598 GiB of replicated storage (heimdall/heimdall-config 1 GiB, postgres/postgres 100 GiB");
 	CHECK_CONTAINS(got, "times 2 replicas) but the nodes declare 200 GiB");
 	free(got);
 	free(both);
