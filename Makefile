@@ -36,7 +36,7 @@ all: $(BUILD)/sector7
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC $<"
-	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -MMD -MP -c -o $@ $<
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -I$(BUILD) -MMD -MP -c -o $@ $<
 
 $(BUILD)/embed: tools/embed.c
 	@mkdir -p $(dir $@)
@@ -48,6 +48,15 @@ $(BUILD)/embedded.c: $(BUILD)/embed $(EMBEDDED)
 
 $(BUILD)/embedded.o: $(BUILD)/embedded.c
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Wno-missing-prototypes -Isrc -c -o $@ $<
+
+# A hash of the sources: the parsed-upstream cache keeps apart what
+# different builds wrote (src/render/parsed.c).
+$(BUILD)/buildid.h: $(SRC) $(wildcard src/*/*.h)
+	@mkdir -p $(dir $@)
+	@printf '#define S7_BUILD_ID "%s"\n' $$(cat $(SRC) $(wildcard src/*/*.h) | sha256sum | cut -c1-16) >$@.tmp
+	@cmp -s $@.tmp $@ || mv -f $@.tmp $@; rm -f $@.tmp
+
+$(BUILD)/src/render/parsed.o: $(BUILD)/buildid.h
 
 $(BUILD)/libsector7.a: $(LIBOBJ) $(BUILD)/embedded.o
 	@rm -f $@
@@ -131,9 +140,9 @@ test: deps
 fuzz: $(BUILD)/libfuzz/$(TARGET)
 	$(BUILD)/libfuzz/$(TARGET) -max_total_time=$${SECONDS_TO_FUZZ:-60} fuzz/corpus/$(TARGET)
 
-$(BUILD)/libfuzz/%: fuzz/%.c $(SRC) $(BUILD)/embedded.c
+$(BUILD)/libfuzz/%: fuzz/%.c $(SRC) $(BUILD)/embedded.c $(BUILD)/buildid.h
 	@mkdir -p $(dir $@)
-	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+	clang $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc -I$(BUILD) \
 	  -o $@ $< $(LIBSRC) $(BUILD)/embedded.c $(LDLIBS)
 
 demo: deps $(BUILD)/sector7

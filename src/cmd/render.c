@@ -65,7 +65,6 @@ static int
 render_exec(struct cmd_ctx *c, int npos, char **pos)
 {
 	struct s7_error err;
-	struct strbuf sb;
 	size_t nfiles = 0;
 	int code = EXIT_OK;
 
@@ -74,12 +73,8 @@ render_exec(struct cmd_ctx *c, int npos, char **pos)
 	s7_error_clear(&err);
 	if (out_dir == NULL) {
 		/* The objects themselves are the result: one YAML stream. */
-		strbuf_init(&sb, STRBUF_LARGE);
-		if (render_stream(&c->r, &sb, &err) < 0)
+		if (render_stream(&c->r, stdout, &err) < 0)
 			code = fail_with(&err);
-		else
-			fwrite(sb.buf, 1, sb.len, stdout);
-		strbuf_release(&sb);
 		return code;
 	}
 	if (render_write_dir(&c->r, &c->site, out_dir, &nfiles, &err) < 0)

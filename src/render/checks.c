@@ -158,6 +158,22 @@ object_claims(const struct rendered *r, const struct site *s,
 	return n;
 }
 
+/* Whether objects of kind can claim volumes at all. */
+static int
+claims_kind(const struct rendered *r, const char *kind)
+{
+	size_t i, j;
+
+	if (strcmp(kind, "PersistentVolumeClaim") == 0 ||
+	    strcmp(kind, "StatefulSet") == 0)
+		return 1;
+	for (i = 0; i < r->cat->n; i++)
+		for (j = 0; j < r->cat->c[i].nclaims; j++)
+			if (strcmp(r->cat->c[i].claims[j].kind, kind) == 0)
+				return 1;
+	return 0;
+}
+
 size_t
 render_claims(const struct rendered *r, const struct site *s,
     struct claim *c, size_t max)
@@ -166,10 +182,17 @@ render_claims(const struct rendered *r, const struct site *s,
 
 	for (i = 0; i < r->nobjs; i++) {
 		const struct robject *o = &r->objs[i];
+		const struct ynode *t = o->obj;
+		struct s7_error err;
 
-		if (r->comps[o->comp].enabled)
-			n = object_claims(r, s, o->kind, o->namespace, o->name,
-			    o->obj, c, n, max);
+		if (!r->comps[o->comp].enabled || !claims_kind(r, o->kind))
+			continue;
+		/* An object of the parsed cache: a tree only for this. */
+		if (t == NULL && robject_tree(o, (struct arena *)&r->arena, &t,
+		    &err) < 0)
+			continue;
+		n = object_claims(r, s, o->kind, o->namespace, o->name, t, c, n,
+		    max);
 	}
 	for (i = 0; i < r->npatches; i++) {
 		const struct rpatch *p = &r->patches[i];

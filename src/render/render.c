@@ -6,6 +6,8 @@
  * a new object.  The range is then sorted by kind rank.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +18,8 @@
 #include "render.h"
 #include "context.h"
 #include "kinds.h"
+#include "parsed.h"
+#include "../json/json.h"
 #include "../catalog/template.h"
 #include "../site/dns.h"
 #include "../site/hosts.h"
@@ -39,6 +43,11 @@ rendered_init(struct rendered *r)
 void
 rendered_release(struct rendered *r)
 {
+	size_t i;
+
+	for (i = 0; i < r->nmaps; i++)
+		parsed_close(r->maps[i]);
+	free(r->maps);
 	free(r->objs);
 	free(r->patches);
 	arena_release(&r->arena);
@@ -162,31 +171,148 @@ is_list(const struct ynode *d)
 	    items->kind == Y_SEQ && scalar_at(d, "metadata.name") == NULL;
 }
 
+/*
+ * Checks the cached file's sha256 against the pin, reading it in pieces
+ * (it is not kept: the objects come from its parsed form, or from a
+ * parse done now).
+ */
+static int
+verify_upstream(const char *path, const struct upstream_src *u,
+    struct s7_error *err)
+{
+	struct crypto_sha256_ctx *c;
+	char sum[SHA256_HEXLEN];
+	static char buf[1 << 20];
+	size_t total = 0;
+	ssize_t n;
+	int fd;
+
+	if (!fs_exists(path))
+		return s7_error(err, "upstream manifest '%s' is not in the cache %s; sector7 does not download while rendering: place the file from %s there (sha256 %s)",
+		    u->file, path, u->url, u->sha256);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return s7_error(err, "%s: %s", path, strerror(errno));
+	c = crypto_sha256_begin();
+	while ((n = read(fd, buf, sizeof(buf))) > 0 ||
+	    (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		crypto_sha256_add(c, buf, (size_t)n);
+		total += (size_t)n;
+	}
+	crypto_sha256_end(c, sum);
+	if (n < 0) {
+		s7_error(err, "%s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	if (total > UPSTREAM_MAX)
+		return s7_error(err, "upstream manifest '%s' is larger than %zu bytes",
+		    path, UPSTREAM_MAX);
+	if (strcmp(sum, u->sha256) != 0)
+		return s7_error(err, "upstream manifest '%s' has sha256 %s but the catalog pins %s (%s): the file was changed or is another version",
+		    path, sum, u->sha256, u->url);
+	return 0;
+}
+
+/* The objects of a parsed-cache entry, without trees. */
+static int
+add_parsed(struct rendered *r, size_t comp, const struct upstream_src *u,
+    const struct parsed *p, struct s7_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < p->n; i++) {
+		const struct parsed_doc *d = &p->docs[i];
+		struct robject *o;
+
+		ALLOC_GROW(r->objs, r->nobjs + 1, r->aobjs);
+		o = &r->objs[r->nobjs];
+		memset(o, 0, sizeof(*o));
+		o->comp = comp;
+		o->from = p;
+		o->doc = d;
+		o->api_version = d->api_version;
+		o->kind = d->kind;
+		o->name = d->name;
+		o->namespace = d->namespace;
+		o->rank = kind_rank(d->kind);
+		o->src = SRC_UPSTREAM;
+		o->origin = u->file;
+		o->seq = r->nobjs;
+		r->nobjs++;
+	}
+	(void)err;
+	return 0;
+}
+
+static void label(struct rendered *r, struct robject *o, const char *component);
+
+/* Stores the objects [first, r->nobjs) as the entry of this file. */
+static void
+keep_parsed(struct rendered *r, size_t first, const struct upstream_src *u,
+    const char *component)
+{
+	struct parsed_in *in = xcalloc(r->nobjs - first + 1, sizeof(*in));
+	struct strbuf y, j;
+	struct s7_error err;
+	size_t i, n = 0;
+
+	strbuf_init(&y, UPSTREAM_MAX);
+	strbuf_init(&j, UPSTREAM_MAX);
+	for (i = first; i < r->nobjs; i++) {
+		struct robject *o = &r->objs[i];
+		size_t y0 = y.len, j0 = j.len;
+
+		if (yaml_emit(&y, o->obj, 0, &err) < 0 ||
+		    json_emit(&j, o->obj, 0, &err) < 0)
+			goto done;
+		in[n].kind = o->kind;
+		in[n].api_version = o->api_version;
+		in[n].name = o->name;
+		in[n].namespace = o->namespace;
+		in[n].yaml = (const char *)(uintptr_t)y0;
+		in[n].yaml_len = y.len - y0;
+		in[n].json = (const char *)(uintptr_t)j0;
+		in[n].json_len = j.len - j0;
+		n++;
+	}
+	if (y.overflow || j.overflow)
+		goto done;
+	for (i = 0; i < n; i++) {
+		in[i].yaml = y.buf + (uintptr_t)in[i].yaml;
+		in[i].json = j.buf + (uintptr_t)in[i].json;
+	}
+	parsed_write(u->sha256, component, in, n);
+done:
+	strbuf_release(&y);
+	strbuf_release(&j);
+	free(in);
+}
+
 static int
 load_upstream(struct rendered *r, size_t comp, const struct upstream_src *u,
     const struct render_opts *o, struct s7_error *err)
 {
+	const char *component = r->comps[comp].c->name;
 	char *path = arena_printf(&r->arena, "%s/%s", o->upstream_dir, u->file);
-	char sum[SHA256_HEXLEN];
 	struct strbuf sb;
 	struct ydocs docs;
-	size_t i;
+	struct parsed *p = arena_alloc(&r->arena, sizeof(*p));
+	size_t i, first = r->nobjs;
 	int ret = -1;
 
-	strbuf_init(&sb, UPSTREAM_MAX);
-	if (!fs_exists(path)) {
-		s7_error(err, "upstream manifest '%s' is not in the cache %s; sector7 does not download while rendering: place the file from %s there (sha256 %s)",
-		    u->file, o->upstream_dir, u->url, u->sha256);
-		goto done;
+	if (verify_upstream(path, u, err) < 0)
+		return -1;
+	if (parsed_open(&r->arena, u->sha256, component, p) == 0) {
+		ALLOC_GROW(r->maps, r->nmaps + 1, r->amaps);
+		r->maps[r->nmaps++] = p;
+		return add_parsed(r, comp, u, p, err);
 	}
+	strbuf_init(&sb, UPSTREAM_MAX);
 	if (fs_read(path, &sb, err) < 0)
 		goto done;
-	sha256_hex(sb.buf, sb.len, sum);
-	if (strcmp(sum, u->sha256) != 0) {
-		s7_error(err, "upstream manifest '%s' has sha256 %s but the catalog pins %s (%s): the file was changed or is another version",
-		    path, sum, u->sha256, u->url);
-		goto done;
-	}
 	if (yaml_parse(&r->arena, path, sb.buf, sb.len, &docs, err) < 0)
 		goto done;
 	for (i = 0; i < docs.n; i++) {
@@ -211,9 +337,36 @@ load_upstream(struct rendered *r, size_t comp, const struct upstream_src *u,
 		if (add_object(r, comp, d, SRC_UPSTREAM, u->file, err) < 0)
 			goto done;
 	}
+	/* As the parsed cache will give them: with the component's label. */
+	for (i = first; i < r->nobjs; i++)
+		label(r, &r->objs[i], component);
+	keep_parsed(r, first, u, component);
 	ret = 0;
 done:
 	strbuf_release(&sb);
+	return ret;
+}
+
+int
+robject_tree(const struct robject *o, struct arena *a,
+    const struct ynode **out, struct s7_error *err)
+{
+	struct ynode *t;
+	struct strbuf sb;
+	int ret;
+
+	if (o->obj) {
+		*out = o->obj;
+		return 0;
+	}
+	strbuf_init(&sb, UPSTREAM_MAX);
+	ret = parsed_read(o->from, o->doc->json_off, o->doc->json_len, &sb,
+	    err);
+	if (ret == 0)
+		ret = json_parse(a, o->origin, sb.buf, sb.len, &t, err);
+	strbuf_release(&sb);
+	if (ret == 0)
+		*out = t;
 	return ret;
 }
 
@@ -276,7 +429,18 @@ apply_patch(struct rendered *r, size_t first, struct ynode *doc,
 	ynode_map_del(body, "$patch");
 	{
 		struct robject *o = &r->objs[match];
-		struct ynode *patched = ynode_merge_patch(&r->arena, o->obj, body);
+		struct ynode *patched;
+
+		if (o->obj == NULL) {	/* from the parsed cache: a tree now */
+			const struct ynode *t;
+
+			if (robject_tree(o, &r->arena, &t, err) < 0)
+				return -1;
+			o->obj = (struct ynode *)t;
+			o->from = NULL;
+			o->doc = NULL;
+		}
+		patched = ynode_merge_patch(&r->arena, o->obj, body);
 		const char *nk = scalar_at(patched, "kind");
 		const char *nn = scalar_at(patched, "metadata.name");
 		const char *nns = scalar_at(patched, "metadata.namespace");
@@ -301,9 +465,10 @@ apply_patch(struct rendered *r, size_t first, struct ynode *doc,
 static void
 label(struct rendered *r, struct robject *o, const char *component)
 {
-	struct ynode *meta = ynode_get(o->obj, "metadata");
+	struct ynode *meta = o->obj ? ynode_get(o->obj, "metadata") : NULL;
 	struct ynode *labels;
 
+	/* From the parsed cache: labelled when it was stored. */
 	if (meta == NULL || meta->kind != Y_MAP)
 		return;
 	labels = ynode_get(meta, "labels");
@@ -333,15 +498,51 @@ group_len(const char *api_version)
 	return slash ? (size_t)(slash - api_version) : 0;
 }
 
+/* Objects by group, kind, namespace and name. */
 static int
-same_object(const struct robject *a, const struct robject *b)
+cmp_identity(const void *x, const void *y)
 {
+	const struct robject *a = *(const struct robject *const *)x;
+	const struct robject *b = *(const struct robject *const *)y;
 	size_t ga = group_len(a->api_version), gb = group_len(b->api_version);
+	int c;
 
-	return ga == gb && memcmp(a->api_version, b->api_version, ga) == 0 &&
-	    strcmp(a->kind, b->kind) == 0 && strcmp(a->name, b->name) == 0 &&
-	    strcmp(a->namespace ? a->namespace : "",
-	    b->namespace ? b->namespace : "") == 0;
+	if ((c = memcmp(a->api_version, b->api_version, ga < gb ? ga : gb)) ||
+	    (c = (ga > gb) - (ga < gb)) ||
+	    (c = strcmp(a->kind, b->kind)) ||
+	    (c = strcmp(a->namespace ? a->namespace : "",
+	    b->namespace ? b->namespace : "")))
+		return c;
+	return strcmp(a->name, b->name);
+}
+
+/* No object may be rendered twice: sorted by identity, neighbours differ. */
+static int
+check_unique(struct rendered *r, struct s7_error *err)
+{
+	const struct robject **v = xcalloc(r->nobjs + 1, sizeof(*v));
+	size_t i;
+	int ret = 0;
+
+	for (i = 0; i < r->nobjs; i++)
+		v[i] = &r->objs[i];
+	qsort(v, r->nobjs, sizeof(*v), cmp_identity);
+	for (i = 1; i < r->nobjs && ret == 0; i++) {
+		const struct robject *a = v[i - 1], *b = v[i], *t;
+
+		if (cmp_identity(&v[i - 1], &v[i]) != 0)
+			continue;
+		if (a->seq > b->seq) {	/* the first rendered first */
+			t = a;
+			a = b;
+			b = t;
+		}
+		ret = node_error(err, b->obj,
+		    "%s '%s' is rendered twice (by %s and %s)", b->kind, b->name,
+		    r->comps[a->comp].c->name, r->comps[b->comp].c->name);
+	}
+	free(v);
+	return ret;
 }
 
 /* The gates whose `when` holds, with their addresses evaluated. */
@@ -569,7 +770,7 @@ render_stack(struct rendered *r, const struct site *s,
     struct catalog *cat, const struct render_opts *o,
     struct s7_error *err)
 {
-	size_t i, j;
+	size_t i;
 
 	r->cat = cat;
 	r->ctx = context_build(&r->arena, s, o->version);
@@ -593,15 +794,7 @@ render_stack(struct rendered *r, const struct site *s,
 			return -1;
 		}
 	}
-	for (i = 0; i < r->nobjs; i++)
-		for (j = 0; j < i; j++)
-			if (same_object(&r->objs[i], &r->objs[j]))
-				return node_error(err, r->objs[i].obj,
-				    "%s '%s' is rendered twice (by %s and %s)",
-				    r->objs[i].kind, r->objs[i].name,
-				    r->comps[r->objs[j].comp].c->name,
-				    r->comps[r->objs[i].comp].c->name);
-	return 0;
+	return check_unique(r, err);
 }
 
 /* Lowercase, and anything outside [a-z0-9.-] becomes '_'. */
@@ -647,6 +840,9 @@ int
 render_object_yaml(const struct robject *o, struct strbuf *sb,
     struct s7_error *err)
 {
+	if (o->obj == NULL)
+		return parsed_read(o->from, o->doc->yaml_off, o->doc->yaml_len, sb,
+		    err);
 	return yaml_emit(sb, o->obj, 0, err);
 }
 
@@ -658,22 +854,25 @@ source_word(enum rsource s)
 }
 
 int
-render_stream(struct rendered *r, struct strbuf *sb, struct s7_error *err)
+render_stream(struct rendered *r, FILE *fp, struct s7_error *err)
 {
+	struct strbuf sb;
 	size_t i;
+	int ret = 0;
 
-	for (i = 0; i < r->nobjs; i++) {
+	/* One object at a time: the stream is never all in memory. */
+	strbuf_init(&sb, UPSTREAM_MAX);
+	for (i = 0; i < r->nobjs && ret == 0; i++) {
 		const struct robject *o = &r->objs[i];
 
-		strbuf_addf(sb, "---\n# %s: %s %s\n",
-		    r->comps[o->comp].c->name, source_word(o->src), o->origin);
-		if (render_object_yaml(o, sb, err) < 0)
-			return -1;
+		fprintf(fp, "---\n# %s: %s %s\n", r->comps[o->comp].c->name,
+		    source_word(o->src), o->origin);
+		strbuf_reset(&sb);
+		ret = render_object_yaml(o, &sb, err);
+		fwrite(sb.buf, 1, sb.len, fp);
 	}
-	if (sb->overflow)
-		return s7_error(err, "rendered output is larger than %zu bytes",
-		    sb->max);
-	return 0;
+	strbuf_release(&sb);
+	return ret;
 }
 
 /* ---- the render directory ---- */
@@ -687,6 +886,7 @@ struct out_file {
 struct writer {
 	struct rendered *r;
 	const char *root;	/* the temporary tree */
+	char *made;		/* the directory last created */
 	struct out_file *files;
 	size_t nfiles, afiles;
 };
@@ -701,8 +901,12 @@ write_one(struct writer *w, const char *rel, const char *data, size_t len,
 	int ret = -1;
 
 	*strrchr(dir, '/') = '\0';
-	if (fs_mkdirs(dir, 0755, err) < 0)
-		goto done;
+	if (w->made == NULL || strcmp(w->made, dir) != 0) {
+		if (fs_mkdirs(dir, 0755, err) < 0)
+			goto done;
+		free(w->made);
+		w->made = xstrdup(dir);
+	}
 	if (fs_exists(path)) {
 		s7_error(err, "two rendered files would both be '%s'", rel);
 		goto done;
@@ -889,6 +1093,7 @@ fail:
 done:
 	strbuf_release(&sb);
 	free(w.files);
+	free(w.made);
 	free(tmp);
 	free(old);
 	return ret;

@@ -12,6 +12,7 @@
 #define S7_RENDER_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "../catalog/catalog.h"
 #include "../site/site.h"
@@ -19,9 +20,19 @@
 
 enum rsource { SRC_TEMPLATE, SRC_UPSTREAM, SRC_PATCHED };
 
+/*
+ * A rendered object.  An upstream object taken as it is may come from the
+ * parsed cache (src/render/parsed.h) without a tree: obj is NULL and doc
+ * says where its text is; robject_tree() parses it when one is needed.
+ */
+struct parsed;
+struct parsed_doc;
+
 struct robject {
 	size_t comp;		/* index into rendered.comps */
-	struct ynode *obj;
+	struct ynode *obj;	/* or NULL: see from and doc */
+	const struct parsed *from;
+	const struct parsed_doc *doc;
 	const char *api_version, *kind, *name, *namespace;
 	int rank;
 	enum rsource src;
@@ -76,7 +87,16 @@ struct rendered {
 	size_t nobjs, aobjs;
 	struct rpatch *patches;		/* templates_only */
 	size_t npatches, apatches;
+	struct parsed **maps;		/* parsed-cache entries in use */
+	size_t nmaps, amaps;
 };
+
+/*
+ * The object as a tree: o->obj, or its JSON parsed into a (for objects
+ * from the parsed cache).  The tree must not be changed when it is o's.
+ */
+int robject_tree(const struct robject *o, struct arena *a,
+    const struct ynode **out, struct s7_error *err);
 
 void rendered_init(struct rendered *r);
 void rendered_release(struct rendered *r);
@@ -89,9 +109,8 @@ const char *render_object_path(struct rendered *r, const struct robject *o);
 /* The object as a YAML document (without "---"). */
 int render_object_yaml(const struct robject *o, struct strbuf *sb,
     struct s7_error *err);
-/* All objects as one YAML stream, for kubectl. */
-int render_stream(struct rendered *r, struct strbuf *sb,
-    struct s7_error *err);
+/* All objects as one YAML stream (for kubectl) written to fp. */
+int render_stream(struct rendered *r, FILE *fp, struct s7_error *err);
 /*
  * Writes the render directory: manifests/, host/, dns/, firewall/ and
  * SOURCES.  An existing directory is replaced only if it holds an earlier

@@ -145,26 +145,11 @@ crd_unserved(struct engine *e, struct member **ms, size_t n)
 {
 	size_t i, j;
 
-	for (i = 0; i < n; i++) {
-		const struct ynode *spec = ynode_get(ms[i]->ro->obj, "spec"),
-		    *vs = ynode_get(spec, "versions");
-		const char *group = ynode_get_str(spec, "group"),
-		    *kind = ynode_get_str(ynode_get(spec, "names"), "kind");
-
-		if (strcmp(ms[i]->ro->kind, "CustomResourceDefinition") != 0 ||
-		    group == NULL || kind == NULL || vs == NULL ||
-		    vs->kind != Y_SEQ)
-			continue;
-		for (j = 0; j < vs->n; j++) {
-			const char *v = ynode_get_str(vs->v[j], "name");
-
-			if (!ynode_truthy(ynode_get(vs->v[j], "served")) || !v)
-				continue;
-			if (kube_find(e->k, arena_printf(&e->arena, "%s/%s",
-			    group, v), kind) == NULL)
+	for (i = 0; i < n; i++)
+		for (j = 0; j < ms[i]->ncrd_served; j++)
+			if (kube_find(e->k, ms[i]->crd_served[j],
+			    ms[i]->crd_kind) == NULL)
 				return ms[i]->ro->name;
-		}
-	}
 	return NULL;
 }
 

@@ -31,6 +31,10 @@ struct member {
 	int current;			/* the live object was up to date */
 	int replace;			/* refused: delete and create again */
 	char error[1024];
+	/* a CRD: its kind and the group/versions it serves */
+	const char *crd_kind;
+	const char **crd_served;
+	size_t ncrd_served;
 };
 
 struct gate_state {

@@ -131,6 +131,31 @@ member_resolve(struct engine *e, struct member *m, struct s7_error *err)
 	return 0;
 }
 
+/* What discovery must list once a CRD is established: its served kinds. */
+static void
+crd_versions(struct engine *e, struct member *m, const struct ynode *crd)
+{
+	const struct ynode *spec = ynode_get(crd, "spec");
+	const struct ynode *vs = ynode_get(spec, "versions");
+	const char *group = ynode_get_str(spec, "group");
+	const char *kind = ynode_get_str(ynode_get(spec, "names"), "kind");
+	size_t i, n = 0;
+
+	if (group == NULL || kind == NULL || vs == NULL || vs->kind != Y_SEQ)
+		return;
+	m->crd_kind = arena_strdup(&e->arena, kind);
+	m->crd_served = arena_array(&e->arena, vs->n + 1,
+	    sizeof(*m->crd_served));
+	for (i = 0; i < vs->n; i++) {
+		const char *v = ynode_get_str(vs->v[i], "name");
+
+		if (v && ynode_truthy(ynode_get(vs->v[i], "served")))
+			m->crd_served[n++] = arena_printf(&e->arena, "%s/%s",
+			    group, v);
+	}
+	m->ncrd_served = n;
+}
+
 /* Labels and annotations every member carries, then the JSON body. */
 int
 member_prepare(struct engine *e, struct member *m, struct s7_error *err)
@@ -142,7 +167,12 @@ member_prepare(struct engine *e, struct member *m, struct s7_error *err)
 
 	arena_init(&a);
 	strbuf_init(&canon, STRBUF_LARGE);
-	obj = ynode_copy(&a, m->ro->obj);
+	if (m->ro->obj)
+		obj = ynode_copy(&a, m->ro->obj);
+	else if (robject_tree(m->ro, &a, (const struct ynode **)&obj, err) < 0)
+		goto done;	/* a fresh tree of its own: ours to change */
+	if (strcmp(m->ro->kind, "CustomResourceDefinition") == 0)
+		crd_versions(e, m, obj);
 	meta = ynode_get(obj, "metadata");
 	if (m->res && !m->res->namespaced)
 		ynode_map_del(meta, "namespace");

@@ -133,6 +133,22 @@ n_files=$(find "$TMP/r1/manifests" -name '*.yaml' | wc -l)
 (cd "$TMP/r1" && grep -v '^#' SOURCES | awk '{print $1 "  " $2}' | sha256sum -c --quiet) ||
 	fail "SOURCES sums do not match the files"
 
+# --- the parsed-upstream cache changes nothing but the time ---
+pc="$TMP/parsed"
+expect 0 env SECTOR7_PARSED_CACHE="$pc" "$S7" render -f examples/lab-3node.yaml
+mv "$TMP/out" "$TMP/cold.yaml"
+[ "$(ls "$pc" | wc -l)" -gt 10 ] || fail "the parsed cache was not filled: $(ls "$pc" | wc -l) entries"
+expect 0 env SECTOR7_PARSED_CACHE="$pc" "$S7" render -f examples/lab-3node.yaml
+cmp -s "$TMP/cold.yaml" "$TMP/out" || fail "a render from the parsed cache differs from one that parsed"
+# A damaged entry (cut short, or another build's) is parsed again, not used.
+for f in "$pc"/*; do head -c 3000 "$f" >"$f.cut" && mv -f "$f.cut" "$f"; break; done
+for f in "$pc"/*-monitoring-*; do sed -i '1s/^sector7-parsed 1 [0-9a-f]*/sector7-parsed 1 0000000000000000/' "$f"; done
+expect 0 env SECTOR7_PARSED_CACHE="$pc" "$S7" render -f examples/lab-3node.yaml
+cmp -s "$TMP/cold.yaml" "$TMP/out" || fail "a render with damaged parsed-cache entries differs"
+# No cache at all (no HOME): parsed each time, the same objects.
+expect 0 env -u HOME -u XDG_CACHE_HOME -u SECTOR7_PARSED_CACHE "$S7" render -f examples/lab-3node.yaml
+cmp -s "$TMP/cold.yaml" "$TMP/out" || fail "a render without a parsed cache differs"
+
 # --- no network: check, render and dns work without any interface ---
 if unshare -n true 2>/dev/null; then
 	expect 0 unshare -n "$S7" check
