@@ -689,7 +689,7 @@ expand_string(struct tctx *c, const struct scope *sc, const struct ynode *in,
 		*out = positioned(ynode_scalar(c->a, YT_STR, v->str, v->len), in);
 		return 0;
 	}
-	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_init(&sb, STRBUF_OBJECT);
 	for (p = s; *p; ) {
 		const char *txt;
 
@@ -940,7 +940,7 @@ expand_map(struct tctx *c, const struct scope *sc, const struct ynode *in,
 			*out = NULL;
 			return 0;
 		}
-		strbuf_init(&sb, STRBUF_LARGE);
+		strbuf_init(&sb, STRBUF_OBJECT);
 		r = yaml ? yaml_emit(&sb, inner, 0, c->err) :
 		    json_emit(&sb, inner, JSON_PRETTY, c->err);
 		if (r < 0) {

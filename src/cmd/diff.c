@@ -58,7 +58,7 @@ diff_exec(struct cmd_ctx *c, int npos, char **pos)
 	s7_error_clear(&err);
 	memset(&st, 0, sizeof(st));
 	memset(&p, 0, sizeof(p));
-	strbuf_init(&out, STRBUF_LARGE);
+	strbuf_init(&out, STRBUF_TEXT);
 	events_init(&evs);
 	memset(&ro, 0, sizeof(ro));
 	ro.set = c->site.name;

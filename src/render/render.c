@@ -989,7 +989,7 @@ write_sources(struct writer *w, const struct site *s, struct s7_error *err)
 	int ret;
 
 	qsort(w->files, w->nfiles, sizeof(*w->files), cmp_file);
-	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_init(&sb, STRBUF_TEXT);
 	strbuf_addf(&sb, "# sector7 render of site '%s': sha256, file, where it came from\n",
 	    s->name);
 	for (i = 0; i < w->nfiles; i++)
@@ -1050,7 +1050,7 @@ render_write_dir(struct rendered *r, const struct site *s, const char *dir,
 	memset(&w, 0, sizeof(w));
 	w.r = r;
 	w.root = tmp;
-	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_init(&sb, STRBUF_OBJECT);
 	if (check_target(dir, &exists, err) < 0)
 		goto done;
 	if (fs_remove_tree(tmp, err) < 0 || fs_mkdirs(tmp, 0755, err) < 0)

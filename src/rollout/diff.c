@@ -109,12 +109,15 @@ diff_one(struct engine *e, struct member *m, struct strbuf *out,
 		normalise(&e->arena, before);
 	if (before && after && ynode_equal(before, after))
 		return 0;
-	strbuf_init(&ya, STRBUF_LARGE);
-	strbuf_init(&yb, STRBUF_LARGE);
-	if (before)
-		yaml_emit(&ya, ordered(&e->arena, before), 0, &perr);
-	if (after)
-		yaml_emit(&yb, ordered(&e->arena, after), 0, &perr);
+	strbuf_init(&ya, STRBUF_OBJECT);
+	strbuf_init(&yb, STRBUF_OBJECT);
+	if ((before && yaml_emit(&ya, ordered(&e->arena, before), 0, &perr) < 0) ||
+	    (after && yaml_emit(&yb, ordered(&e->arena, after), 0, &perr) < 0)) {
+		strbuf_release(&ya);
+		strbuf_release(&yb);
+		s7_error(err, "%s: %s", name, perr.msg);
+		return 0;
+	}
 	la = xasprintf("live/%s", name);
 	lb = xasprintf("sector7/%s", name);
 	changed = diff_unified(out, ya.buf, yb.buf, la, lb, 3) != 0;
@@ -182,6 +185,9 @@ rollout_diff(struct kube_client *k, struct rendered *r, const struct plan *p,
 	for (i = 0; i < n; i++)
 		if (!ms[i].current)
 			st->changed += (size_t)diff_one(&e, &ms[i], out, err);
+	if (out->overflow)
+		s7_error(err, "the diff is larger than %zu bytes: narrow it with --phase or --only",
+		    out->max);
 	ret = err->msg[0] ? -1 : 0;
 done:
 	for (i = 0; i < n; i++)

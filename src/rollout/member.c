@@ -18,7 +18,7 @@ member_init(struct member *m, struct robject *ro, size_t comp)
 	memset(m, 0, sizeof(*m));
 	m->ro = ro;
 	m->comp = comp;
-	strbuf_init(&m->body, STRBUF_LARGE);
+	strbuf_init(&m->body, STRBUF_OBJECT);
 	http_req_init(&m->req);
 }
 
@@ -166,7 +166,7 @@ member_prepare(struct engine *e, struct member *m, struct s7_error *err)
 	int ret = -1;
 
 	arena_init(&a);
-	strbuf_init(&canon, STRBUF_LARGE);
+	strbuf_init(&canon, STRBUF_OBJECT);
 	if (m->ro->obj)
 		obj = ynode_copy(&a, m->ro->obj);
 	else if (robject_tree(m->ro, &a, (const struct ynode **)&obj, err) < 0)

@@ -41,7 +41,7 @@ join(struct engine *e, const char **v, size_t n)
 	const char *out;
 	size_t i;
 
-	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_init(&sb, STRBUF_SMALL);
 	for (i = 0; i < n; i++)
 		strbuf_addf(&sb, "%s%s", i ? "," : "", v[i]);
 	out = arena_strdup(&e->arena, sb.buf);

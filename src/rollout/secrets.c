@@ -375,7 +375,7 @@ ensure_one(struct kube_client *k, const struct secret_spec *sp,
 	int ret = -1, create;
 
 	arena_init(&a);
-	strbuf_init(&body, STRBUF_LARGE);
+	strbuf_init(&body, STRBUF_SMALL);
 	if (get_secret(k, &a, sp->namespace, sp->name, &live, err) < 0)
 		goto done;
 	create = live == NULL;
@@ -472,7 +472,7 @@ sync_copy(struct kube_client *k, const struct secret_spec *sp,
 	int ret = -1;
 
 	arena_init(&a);
-	strbuf_init(&body, STRBUF_LARGE);
+	strbuf_init(&body, STRBUF_SMALL);
 	if (get_secret(k, &a, sp->namespace, sp->name, &src, err) < 0 ||
 	    get_secret(k, &a, ns, sp->name, &dst, err) < 0)
 		goto done;

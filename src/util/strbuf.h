@@ -13,7 +13,17 @@
 #include <stdarg.h>
 #include <stddef.h>
 
+/*
+ * Caps by purpose.  STRBUF_OBJECT holds one Kubernetes object as JSON or
+ * YAML: the API server refuses requests over 3 MiB, and the largest
+ * upstream object (a CRD with its schemas) is under 1 MiB.  STRBUF_TEXT
+ * is for a command's whole text output (a diff of the whole stack, a
+ * render's SOURCES).  STRBUF_LARGE is for whole files and responses
+ * (lists of a cluster's objects), the largest anything here reads.
+ */
 #define STRBUF_SMALL ((size_t)64 * 1024)
+#define STRBUF_OBJECT ((size_t)8 * 1024 * 1024)
+#define STRBUF_TEXT ((size_t)64 * 1024 * 1024)
 #define STRBUF_LARGE ((size_t)512 * 1024 * 1024)
 
 struct strbuf {
