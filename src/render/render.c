@@ -18,6 +18,7 @@
 #include "render.h"
 #include "context.h"
 #include "kinds.h"
+#include "images.h"
 #include "parsed.h"
 #include "../json/json.h"
 #include "../catalog/template.h"
@@ -517,6 +518,30 @@ cmp_identity(const void *x, const void *y)
 }
 
 /* No object may be rendered twice: sorted by identity, neighbours differ. */
+/* The site's images.mirror and images.overrides on every object. */
+static int
+site_images(struct rendered *r, const struct site *s, struct s7_error *err)
+{
+	const struct ynode *im = site_get(s, "images");
+	const struct ynode *ov = ynode_get(im, "overrides");
+	struct image_map m;
+	size_t i;
+
+	memset(&m, 0, sizeof(m));
+	m.mirror = ynode_get_str(im, "mirror");
+	if (ov && ov->kind == Y_SEQ && ov->n) {
+		m.from = arena_array(&r->arena, ov->n, sizeof(*m.from));
+		m.to = arena_array(&r->arena, ov->n, sizeof(*m.to));
+		for (i = 0; i < ov->n; i++) {
+			m.from[m.n] = ynode_get_str(ov->v[i], "from");
+			m.to[m.n] = ynode_get_str(ov->v[i], "to");
+			if (m.from[m.n] && m.to[m.n])
+				m.n++;
+		}
+	}
+	return render_images(r, &m, err);
+}
+
 static int
 check_unique(struct rendered *r, struct s7_error *err)
 {
@@ -794,7 +819,9 @@ render_stack(struct rendered *r, const struct site *s,
 			return -1;
 		}
 	}
-	return check_unique(r, err);
+	if (check_unique(r, err) < 0 || site_images(r, s, err) < 0)
+		return -1;
+	return 0;
 }
 
 /* Lowercase, and anything outside [a-z0-9.-] becomes '_'. */

@@ -344,6 +344,29 @@ check_ingress_tls(const struct site *s, struct findings *f)
 		    ynode_get_str(tls, "cloudflare-secret"));
 }
 
+/* A mirror is host[:port][/path]: no scheme, no trailing slash. */
+static void
+check_images(const struct site *s, struct findings *f)
+{
+	const char *m = ynode_get_str(site_get(s, "images"), "mirror");
+	const struct ynode *at = site_at(s, "images.mirror");
+	size_t n;
+
+	if (m == NULL)
+		return;
+	n = strlen(m);
+	if (strstr(m, "://") || n == 0 || m[n - 1] == '/' || m[0] == '/' ||
+	    strspn(m, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	    "0123456789.-_:/") != n)
+		findings_add(f, SEV_ERROR, "images.mirror", at,
+		    "'%s' is not a registry: write host[:port][/path], no scheme, no trailing slash",
+		    m);
+	else
+		findings_add(f, SEV_NOTE, "images.mirror", at,
+		    "every image comes from %s/REGISTRY/PATH: copy them there first (e.g. skopeo sync --scoped); pinned digests are kept, so the copies must be exact; images named in arguments (Longhorn's engine and instance managers, cert-manager's ACME solver) need images.overrides, or Longhorn's system-default-registry and k3s's registries.yaml",
+		    m);
+}
+
 static void
 check_apps(const struct site *s, struct findings *f)
 {
@@ -418,5 +441,6 @@ site_check(const struct site *s, struct findings *f)
 	check_k3s(s, f);
 	check_ingress_tls(s, f);
 	check_apps(s, f);
+	check_images(s, f);
 	findings_sort(f);
 }

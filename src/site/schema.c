@@ -193,6 +193,22 @@ static const struct field backup_fields[] = {
 	{ NULL },
 };
 
+static const struct field override_fields[] = {
+	{ "from", T_IMAGE, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "an image reference as sector7 renders it" },
+	{ "to", T_IMAGE, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the reference to use instead" },
+	{ NULL },
+};
+
+static const struct field images_fields[] = {
+	{ "mirror", T_STR, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "a registry holding copies of every image as REGISTRY/PATH:TAG (the layout of skopeo sync --scoped), e.g. registry.lan:5000/mirror: every image reference is rewritten to it, digests kept" },
+	{ "overrides", T_LIST, 0, "[]", NULL, 0, 0, override_fields, 0,
+	  "exact image references replaced by others, before the mirror (an image you build yourself)" },
+	{ NULL },
+};
+
 const struct field site_schema[] = {
 	{ "site", T_LABEL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
 	  "short name; also the namespace of sector7's own objects" },
@@ -219,6 +235,8 @@ const struct field site_schema[] = {
 	  "Prometheus and alerting" },
 	{ "backup", T_MAP, 0, NULL, NULL, 0, 0, backup_fields, 0,
 	  "backups of volumes, objects and databases" },
+	{ "images", T_MAP, 0, NULL, NULL, 0, 0, images_fields, 0,
+	  "where images are pulled from (air-gapped sites)" },
 	{ NULL },
 };
 

@@ -149,6 +149,16 @@ cmp -s "$TMP/cold.yaml" "$TMP/out" || fail "a render with damaged parsed-cache e
 expect 0 env -u HOME -u XDG_CACHE_HOME -u SECTOR7_PARSED_CACHE "$S7" render -f examples/lab-3node.yaml
 cmp -s "$TMP/cold.yaml" "$TMP/out" || fail "a render without a parsed cache differs"
 
+# --- images.mirror and images.overrides reach every image field ---
+expect 0 "$S7" render -f tests/wiring/sites/mirror.yaml
+bad=$(grep -E '^ *(- )?(image|imageName): [^ ]' "$TMP/out" | sed -E 's/^ *(- )?(image|imageName): //' |
+	grep -vE '^registry\.vault\.home\.arpa:5000/(mirror|local)/' | sort -u | head -5)
+[ -z "$bad" ] || fail "images outside the mirror: $bad"
+grep -q 'imageName: registry.vault.home.arpa:5000/local/postgresql:17-pgvector' "$TMP/out" ||
+	fail "the override of the PostgreSQL image did not reach the Clusters"
+grep -q 'ghcr.io/cloudnative-pg/postgresql:17.11' "$TMP/out" &&
+	fail "the overridden PostgreSQL reference is still rendered somewhere"
+
 # --- no network: check, render and dns work without any interface ---
 if unshare -n true 2>/dev/null; then
 	expect 0 unshare -n "$S7" check

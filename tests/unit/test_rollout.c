@@ -11,6 +11,7 @@
 #include "kube/applyset.h"
 #include "plan/plan.h"
 #include "render/checks.h"
+#include "render/images.h"
 #include "rollout/rollout.h"
 #include "site/site.h"
 #include "yaml/yaml.h"
@@ -261,6 +262,46 @@ catalog_cases(void)
 	catalog_release(&cat);
 }
 
+static const struct {
+	const char *ref, *want;		/* NULL want: unchanged */
+} mirrored[] = {
+	{ "quay.io/jetstack/cert-manager-controller:v1.21.1",
+	  "reg.lan:5000/m/quay.io/jetstack/cert-manager-controller:v1.21.1" },
+	{ "valkey/valkey:9.1.1-alpine",
+	  "reg.lan:5000/m/docker.io/valkey/valkey:9.1.1-alpine" },
+	{ "nginx:1.27", "reg.lan:5000/m/docker.io/library/nginx:1.27" },
+	{ "localhost/x:1", "reg.lan:5000/m/localhost/x:1" },
+	{ "ghcr.io/a/b:1@sha256:0123", "reg.lan:5000/m/ghcr.io/a/b:1@sha256:0123" },
+	{ "reg.lan:5000/m/quay.io/x:1", NULL },	/* already there */
+	{ "docker.io/x/y:2", "reg.lan:5000/m/docker.io/x/y:2" },
+	{ "ghcr.io/p:17@sha256:ab", "local/p:17" },	/* an override wins */
+};
+
+static void
+image_cases(void)
+{
+	static const char *from[] = { "ghcr.io/p:17@sha256:ab" };
+	static const char *to[] = { "local/p:17" };
+	struct image_map m = { "reg.lan:5000/m", from, to, 1 };
+	struct image_map only = { NULL, from, to, 1 };
+	struct arena a;
+	size_t i;
+
+	arena_init(&a);
+	for (i = 0; i < sizeof(mirrored) / sizeof(mirrored[0]); i++) {
+		const char *got = image_rewrite(&a, &m, mirrored[i].ref);
+
+		if (mirrored[i].want == NULL)
+			CHECK(got == NULL);
+		else
+			CHECK_STR(got, mirrored[i].want);
+	}
+	/* overrides alone: nothing else moves */
+	CHECK(image_rewrite(&a, &only, "quay.io/x:1") == NULL);
+	CHECK_STR(image_rewrite(&a, &only, "ghcr.io/p:17@sha256:ab"), "local/p:17");
+	arena_release(&a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -275,5 +316,6 @@ main(int argc, char **argv)
 	applyset_cases();
 	plan_cases();
 	catalog_cases();
+	image_cases();
 	return unit_done("rollout");
 }

@@ -96,6 +96,16 @@ for o in objs:
                 bad(o, "container %s: %s has a literal value" % (c.get("name"), e["name"]))
     if o["_upstream"] or o["_component"] not in APP_COMPONENTS:
         continue
+    # A container that may run as root says why, where it shows in the
+    # cluster: an annotation on its pod template.
+    tmeta = (o["spec"].get("template") or o["spec"].get("jobTemplate", {}).get("spec", {}).get("template") or {}).get("metadata") or {}
+    why = (tmeta.get("annotations") or {}).get("sector7.io/runs-as-root", "")
+    psc = spec.get("securityContext") or {}
+    for c in containers:
+        sc = c.get("securityContext") or {}
+        uid = sc.get("runAsUser", psc.get("runAsUser"))
+        if not sc.get("runAsNonRoot", psc.get("runAsNonRoot")) and uid in (None, 0) and not why:
+            bad(o, "container %s may run as root: say why in the pod template's sector7.io/runs-as-root annotation" % c.get("name"))
     for c in spec.get("containers", []):
         res = c.get("resources", {})
         if not res.get("requests") or not (res.get("limits") or {}).get("memory"):
@@ -107,7 +117,7 @@ for o in objs:
 # --- namespaces: PodSecurity labels and a NetworkPolicy -------------------
 ns_with_policy = {o["metadata"].get("namespace") for o in by_kind.get("NetworkPolicy", [])}
 for o in by_kind.get("Namespace", []):
-    if o["_component"] not in APP_COMPONENTS:
+    if o["_component"] not in APP_COMPONENTS | {"cert-manager"}:
         continue
     labels = o["metadata"].get("labels", {}) or {}
     if "pod-security.kubernetes.io/enforce" not in labels:
