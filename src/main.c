@@ -87,6 +87,18 @@ const struct command commands[] = {
 	  "the reason when it is not ready (the object and what it waits for), from the\n"
 	  "same readiness rules apply uses. Reads the cluster; changes nothing.",
 	  NULL, 0, CMD_SITE | CMD_CLUSTER },
+	{ "verify", cmd_verify, "the gameplan's validation checklists, run against the live site",
+	  "[-f FILE] [--phase N] [--only COMPONENT] [--since WINDOW] [--timeout S]",
+	  "Runs the checks every component declares, all at once under one deadline:\n"
+	  "objects' conditions through the API (nodes, GPU, LoadBalancer address, default\n"
+	  "StorageClass, issuers, certificates), the internal and public DNS records, each\n"
+	  "app's health path over HTTPS through the ingress address with its certificate\n"
+	  "chain and expiry, the databases and roles as the dump role, Prometheus's targets,\n"
+	  "rules and alerts, and the age of the last backups. One line per check, by phase:\n"
+	  "passed, failed or skipped, with the evidence. --since adds the success criteria\n"
+	  "over a window: restarts, alerts that fired, backup runs, changes by hand.\n"
+	  "Exit 0 when nothing failed, 6 when a check failed, 4 when the cluster cannot be read.",
+	  verify_opts, 0, CMD_SITE | CMD_CLUSTER },
 	{ "secrets", cmd_secrets, "generated credentials: ensure, list, show",
 	  "ensure | list | show NAMESPACE/NAME [KEY]",
 	  "ensure creates every credential the site's components declare that does not\n"

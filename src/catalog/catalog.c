@@ -17,7 +17,7 @@
 
 static const char *const desc_keys[] = {
 	"name", "description", "phase", "needs", "when", "reads", "upstream",
-	"templates", "ready", "secrets", NULL,
+	"templates", "ready", "secrets", "checks", NULL,
 };
 static const char *const secret_keys[] = {
 	"name", "namespace", "type", "when", "keys", "also", NULL,
