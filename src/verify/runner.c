@@ -406,7 +406,7 @@ judge_allocatable(struct run *x, struct vitem *it)
 		verify_set(it, V_FAIL, "%s allocatable %s is %s, want at least %lld",
 		    name, q, v->str, min);
 	else
-		verify_set(it, V_PASS, "%s allocatable %s: %s", name, q, v->str);
+		verify_set(it, V_PASS, "%s", v->str);
 }
 
 static void
@@ -514,9 +514,8 @@ judge_ready(struct run *x, struct vitem *it)
 	if (st == KS_CURRENT) {
 		const struct ynode *rc = condition(obj, "Ready");
 
-		verify_set(it, V_PASS, "Ready%s%s", rc && ynode_get_str(rc,
-		    "message") ? ": " : "", rc && ynode_get_str(rc, "message") ?
-		    ynode_get_str(rc, "message") : "");
+		verify_set(it, V_PASS, "%s", rc && ynode_get_str(rc, "message") ?
+		    ynode_get_str(rc, "message") : "ready");
 	} else
 		verify_set(it, V_FAIL, "%s: %s", kstatus_name(st), why);
 }

@@ -316,8 +316,8 @@ collect_one(struct verify_report *rep, const struct rcomponent *rc,
 			if (skip == NULL)
 				return 0;
 			it = verify_add(rep, rc->c->name, rc->c->phase,
-			    str(item, "kind"), ynode_get_str(item, "title") ?
-			    ynode_get_str(item, "title") : str(item, "kind"));
+			    str(item, "kind"), subject_of(a, item));
+			it->check = str(item, "check");
 			verify_set(it, V_SKIP, "%s", skip);
 			return 0;
 		}
