@@ -1525,12 +1525,14 @@ since_edits(struct run *x, const char *window)
 					continue;
 				nbad++;
 				if (bad.len < 500) {
-					const char *kind = ynode_get_str(obj, "kind");
+					/* A list's items carry no kind: the list's, less "List". */
+					const char *lk = ynode_get_str(list, "kind");
 					const char *ns = meta(obj, "namespace");
+					int kl = lk && text_has_suffix(lk, "List") ?
+					    (int)strlen(lk) - 4 : lk ? (int)strlen(lk) : 6;
 
-					strbuf_addf(&bad, "%s%s %s%s%s by %s (%s) at %s",
-					    bad.len ? "; " : "", kind ? kind :
-					    strstr(g->path, "/") ? "object" : "?",
+					strbuf_addf(&bad, "%s%.*s %s%s%s by %s (%s) at %s",
+					    bad.len ? "; " : "", kl, lk ? lk : "object",
 					    ns ? ns : "", ns ? "/" : "", meta(obj, "name"),
 					    m ? m : "?", sstr(mf->v[k], "operation"), t);
 				}
