@@ -51,46 +51,9 @@ done
 export KUBECONFIG=$CDIR/kubeconfig
 "$S7" apply -f "$SITE" >"$TMP/apply.out" 2>&1 || { tail -20 "$TMP/apply.out" >&2; exit 1; }
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-# -- the resolvers, from sector7 dns
-unbound_conf() {	# unbound_conf NAME PORT DATAFILE
-	cat >"$TMP/$1.conf" <<-EOF
-	server:
-	  interface: 127.0.0.1
-	  port: $2
-	  do-daemonize: no
-	  username: ""
-	  chroot: ""
-	  directory: "$TMP"
-	  pidfile: ""
-	  use-syslog: no
-	  logfile: "$TMP/$1.log"
-	  do-ip6: no
-	  access-control: 127.0.0.0/8 allow
-	  module-config: "iterator"
-	  local-zone: "." refuse
-	  local-zone: "sector7.helloworlddao.com." static
-	EOF
-	cat "$3" >>"$TMP/$1.conf"
-}
-"$S7" dns -f "$SITE" --output json >"$TMP/dns.json"
-python3 - "$TMP/dns.json" "$TMP/internal.data" "$TMP/public.data" <<'EOF'
-import json, sys
-d = json.load(open(sys.argv[1]))
-for view, out in (("internal", sys.argv[2]), ("external", sys.argv[3])):
-    with open(out, "w") as f:
-        for r in d[view]:
-            v = r["value"] + ("." if r["type"] == "CNAME" else "")
-            f.write('local-data: "%s. %d IN %s %s"\n' % (r["name"], r["ttl"], r["type"], v))
-EOF
-IN_PORT=$(free_port); PUB_PORT=$(free_port)
-unbound_conf internal "$IN_PORT" "$TMP/internal.data"
-unbound_conf public "$PUB_PORT" "$TMP/public.data"
-/usr/sbin/unbound -d -c "$TMP/internal.conf" & UNBOUND_IN=$!; PIDS+=($!)
-/usr/sbin/unbound -d -c "$TMP/public.conf" & PIDS+=($!)
-
-# -- the ingress stand-in, with the certificates cert-manager issued
+. "$ROOT/tests/verify/fixtures.sh"
+start_resolvers "$SITE"
+# the ingress stand-in, with the certificates cert-manager issued
 HOSTS=()
 for pair in heimdall/heimdall-tls n8n/n8n-tls nocodb/nocodb-tls appflowy/appflowy-tls monitoring/grafana-tls; do
 	ns=${pair%/*} sec=${pair#*/}
@@ -99,50 +62,8 @@ for pair in heimdall/heimdall-tls n8n/n8n-tls nocodb/nocodb-tls appflowy/appflow
 	"$K" -n "$ns" get secret "$sec" -o jsonpath='{.data.tls\.key}' | base64 -d >"$TMP/$host.key"
 	HOSTS+=("$host")
 done
-python3 "$ROOT/tests/verify/https_server.py" 127.0.0.8 "$TMP" "${HOSTS[@]}" >"$TMP/https.port" & PIDS+=($!)
-
-# -- a Prometheus with the kube-prometheus Watchdog and itself as target
-PROM_PORT=$(free_port)
-cat >"$TMP/rules.yml" <<EOF
-groups:
-- name: general.rules
-  interval: 1s
-  rules:
-  - {alert: Watchdog, expr: vector(1), labels: {severity: none}}
-- name: site
-  interval: 1s
-  rules:
-  - {alert: BackupTooOld, expr: vector(0) > 1, labels: {severity: warning}}
-EOF
-cat >"$TMP/prometheus.yml" <<EOF
-global: {scrape_interval: 1s, evaluation_interval: 1s}
-rule_files: [$TMP/rules.yml]
-scrape_configs:
-- {job_name: prometheus-k8s, static_configs: [{targets: ['127.0.0.1:$PROM_PORT']}]}
-EOF
-/usr/bin/prometheus --config.file="$TMP/prometheus.yml" --storage.tsdb.path="$TMP/prom" \
-	--web.listen-address=127.0.0.1:$PROM_PORT 2>"$TMP/prom.log" & PIDS+=($!)
-
-# -- the query pod's container, played by a fixture: once kwok has the pod
-# Running, its status is patched to what the container would report.
-play_sql() {
-	"$K" get pods -A -l sector7.io/verify --watch-only -o \
-		jsonpath='{.metadata.namespace} {.metadata.name} {.status.phase}{"\n"}' |
-	while read -r ns name phase; do
-		[ "$phase" = Running ] || continue
-		grep -q "^$ns $name$" "$TMP/played" 2>/dev/null && continue
-		echo "$ns $name" >>"$TMP/played"
-		"$K" -n "$ns" get pod "$name" -o json >"$TMP/pod-$name.json"
-		"$K" -n "$ns" get networkpolicy "$name" -o json >"$TMP/np-$name.json" 2>&1
-		case $ns in
-		postgres) msg='db:n8n\ndb:nocodb\ndb:postgres\nrole:dump\nrole:n8n\nrole:nocodb\next:plpgsql\nok\n' ;;
-		appflowy) msg='db:appflowy\ndb:postgres\nrole:appflowy\nrole:dump\next:plpgsql\next:vector\nok\n' ;;
-		esac
-		now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-		"$K" -n "$ns" patch pod "$name" --subresource=status --type=merge -p \
-			"{\"status\":{\"phase\":\"Succeeded\",\"containerStatuses\":[{\"name\":\"sql\",\"image\":\"x\",\"imageID\":\"\",\"ready\":false,\"restartCount\":0,\"state\":{\"terminated\":{\"exitCode\":0,\"reason\":\"Completed\",\"message\":\"$msg\",\"startedAt\":\"$now\",\"finishedAt\":\"$now\"}}}]}}" >/dev/null
-	done
-}
+start_ingress 127.0.0.8 "${HOSTS[@]}"
+start_prometheus
 play_sql & PIDS+=($!)
 
 # -- the backups' status, as the CronJob controller and Longhorn write it
@@ -160,11 +81,6 @@ EOF
 "$K" -n longhorn-system patch backups.longhorn.io backup-fixture --subresource=status --type=merge \
 	-p "{\"status\":{\"state\":\"Completed\",\"backupCreatedAt\":\"$two_h_ago\",\"volumeName\":\"pvc-fixture\"}}" >/dev/null
 
-for i in $(seq 100); do [ -s "$TMP/https.port" ] && break; sleep 0.1; done
-HTTPS=127.0.0.8:$(cat "$TMP/https.port")
-for i in $(seq 100); do
-	curl -sf "http://127.0.0.1:$PROM_PORT/api/v1/targets" | grep -q '"health":"up"' && break; sleep 0.1
-done
 V=("$S7" verify -f "$SITE" --resolver 127.0.0.1:$IN_PORT --public-resolver 127.0.0.1:$PUB_PORT
    --ingress "$HTTPS" --prometheus "http://127.0.0.1:$PROM_PORT" --timeout 10)
 
@@ -229,6 +145,8 @@ expect 0 "${V[@]}" --phase 2
 [ "$(grep -c '^  ✓' "$TMP/out")" = 1 ] || fail "--phase 2: $(cat "$TMP/out")"
 expect 2 "${V[@]}" --only nosuch
 contains "$TMP/err" "no enabled component matches --only nosuch"
+expect 2 "${V[@]}" --since soon
+contains "$TMP/err" "--since 'soon' is not a window like 48h"
 
 echo "  verify: n8n scaled to 0 fails, naming the Service with nothing behind it"
 "$K" -n n8n scale deploy n8n --replicas=0 >/dev/null
