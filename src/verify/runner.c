@@ -510,6 +510,23 @@ judge_ready(struct run *x, struct vitem *it)
 
 	if (obj == NULL)
 		return;
+	if (ynode_get_str(it->spec, "condition")) {
+		/* kstatus takes a resource without conditions for ready; an
+		 * issuer that never reported is not. */
+		const char *type = ynode_get_str(it->spec, "condition");
+		const struct ynode *c = condition(obj, type);
+
+		if (c == NULL) {
+			verify_set(it, V_FAIL, "no %s condition yet: its controller has not reported on it",
+			    type);
+			return;
+		}
+		if (strcmp(sstr(c, "status"), "True") != 0) {
+			verify_set(it, V_FAIL, "%s is %s (%s: %s)", type, sstr(c, "status"),
+			    sstr(c, "reason"), sstr(c, "message"));
+			return;
+		}
+	}
 	st = kstatus_eval(obj, why, sizeof(why));
 	if (st == KS_CURRENT) {
 		const struct ynode *rc = condition(obj, "Ready");

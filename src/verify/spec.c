@@ -32,7 +32,7 @@ static const char *const api_checks[] = {
 static const char *const api_keys[] = {
 	"nodes", "node", "quantity", "min", "namespace", "name", "address",
 	"parameter", "value", "api-version", "resource", "min-days", "hosts",
-	NULL,
+	"condition", NULL,
 };
 static const char *const dns_keys[] = {
 	"zone", "name", "type", "value", NULL,
