@@ -130,7 +130,13 @@ print_report_json(const struct verify_report *rep)
 	ynode_map_set(&a, root, "passed", ynode_int(&a, (long long)rep->passed));
 	ynode_map_set(&a, root, "failed", ynode_int(&a, (long long)rep->failed));
 	ynode_map_set(&a, root, "skipped", ynode_int(&a, (long long)rep->skipped));
-	ynode_map_set(&a, root, "seconds", ynode_strf(&a, "%.3f", rep->seconds));
+	{
+		char secs[32];
+
+		snprintf(secs, sizeof(secs), "%.3f", rep->seconds);
+		ynode_map_set(&a, root, "seconds", ynode_scalar(&a, YT_FLOAT, secs,
+		    strlen(secs)));
+	}
 	ynode_map_set(&a, root, "api_requests", ynode_int(&a,
 	    (long long)rep->api_requests));
 	ynode_map_set(&a, root, "items", list);
