@@ -109,6 +109,7 @@ postgres-roles: $(BUILD)/sector7 $(BUILD)/tests/unit/test_secrets
 # Against the simulated cluster (built on first use, see tests/cluster).
 integration: $(BUILD)/sector7 $(BUILD)/tests/unit/test_rollout
 	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
+	@SECTOR7=$(BUILD)/sector7 VTEST_DIR=$(CURDIR)/$(BUILD)/verify-cluster tests/verify/run.sh
 
 CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
 

@@ -65,6 +65,7 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_apply_entry,
 	&cmd_diff_entry,
 	&cmd_status_entry,
+	&cmd_verify_entry,
 	&cmd_secrets_entry,
 	&cmd_version_entry,
 	&help_entry,

@@ -17,7 +17,7 @@
 
 static const char *const desc_keys[] = {
 	"name", "description", "phase", "needs", "when", "context", "upstream",
-	"templates", "ready", "secrets", "claims", "readiness", NULL,
+	"templates", "ready", "secrets", "claims", "readiness", "checks", NULL,
 };
 static const char *const claim_keys[] = { "kind", "size", "copies", NULL };
 static const char *const readiness_keys[] = {

@@ -75,6 +75,7 @@ extern const struct cmd_entry cmd_dns_entry;
 extern const struct cmd_entry cmd_apply_entry;
 extern const struct cmd_entry cmd_diff_entry;
 extern const struct cmd_entry cmd_status_entry;
+extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_secrets_entry;
 extern const struct cmd_entry cmd_version_entry;
 

@@ -69,8 +69,8 @@ contains "$TMP/err" "no kubeconfig found"
 printf 'apiVersion: v1\nkind: Config\n' >"$TMP/empty.kc"
 expect 4 "$S7" status --kubeconfig "$TMP/empty.kc"
 contains "$TMP/err" "no current-context in"
-# 5 (readiness timeout) needs a cluster: tests/integration.  6 belongs to
-# verify, which is not built yet.
+# 5 (readiness timeout) needs a cluster: tests/integration; 6 (a check
+# failed) too: tests/verify.
 
 # --- help on every command ---
 expect 0 "$S7" help
