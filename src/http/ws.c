@@ -332,6 +332,19 @@ ws_recv(struct ws_conn *c, struct strbuf *msg, int *opcode, long timeout_ms,
 }
 
 int
+ws_pending(struct ws_conn *c)
+{
+	struct pollfd p;
+
+	if (c->in.len)
+		return 1;
+	p.fd = c->fd;
+	p.events = POLLIN;
+	p.revents = 0;
+	return poll(&p, 1, 0) > 0;
+}
+
+int
 ws_close_code(const struct ws_conn *c)
 {
 	return c->close_code;

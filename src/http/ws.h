@@ -64,6 +64,8 @@ int ws_send(struct ws_conn *c, int opcode, const void *data, size_t len,
 int ws_recv(struct ws_conn *c, struct strbuf *msg, int *opcode,
     long timeout_ms, struct s7_error *err);
 int ws_close_code(const struct ws_conn *c);
+/* Whether bytes from the server are waiting (buffered or on the socket). */
+int ws_pending(struct ws_conn *c);
 
 /*
  * Sends a close frame with code (1000: normal) unless one was sent, and
