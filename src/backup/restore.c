@@ -148,6 +148,17 @@ wanted_secret(const struct ynode *s)
 	return !(owners && owners->kind == Y_SEQ && owners->n);
 }
 
+static int
+same_data(const struct ynode *a, const struct ynode *b)
+{
+	size_t na = a && a->kind == Y_MAP ? a->n : 0;
+	size_t nb = b && b->kind == Y_MAP ? b->n : 0;
+
+	if (na == 0 || nb == 0)
+		return na == nb;
+	return ynode_equal(a, b);
+}
+
 int
 restore_secrets(struct kube_client *k, const struct manifest *m,
     const char *key_pem, size_t key_len, struct restore_stats *st,
@@ -195,7 +206,7 @@ restore_secrets(struct kube_client *k, const struct manifest *m,
 			goto done;
 		if (!yes)
 			continue;
-		if (!ynode_equal(ynode_get(live, "data"), ynode_get(s, "data"))) {
+		if (!same_data(ynode_get(live, "data"), ynode_get(s, "data"))) {
 			s7_error_class(err, S7_EFAIL,
 			    "Secret %s/%s exists with other values: this cluster has credentials of its own, and restoring would replace them (delete it first if that is meant)",
 			    ns, name);

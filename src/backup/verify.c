@@ -34,6 +34,26 @@ manifest_release(struct manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/* A relative path of plain components (no "", "." or ".."). */
+static int
+safe_path(const char *p)
+{
+	if (p == NULL || *p == '/' || *p == '\0')
+		return 0;
+	while (*p) {
+		const char *s = strchr(p, '/');
+		size_t n = s ? (size_t)(s - p) : strlen(p);
+
+		if (n == 0 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && p[0] == '.' && p[1] == '.'))
+			return 0;
+		p += n + (s != NULL);
+		if (s && *p == '\0')
+			return 0;
+	}
+	return 1;
+}
+
 static const char *
 str(const struct ynode *n, const char *path)
 {
@@ -112,8 +132,7 @@ manifest_load(struct manifest *m, const char *dir, struct s7_error *err)
 		mf->name = str(f, "name");
 		mf->cluster = str(f, "cluster");
 		mf->database = str(f, "database");
-		if (!mf->path || !mf->sha256 || !size || strstr(mf->path, "..") ||
-		    mf->path[0] == '/') {
+		if (!safe_path(mf->path) || !mf->sha256 || !size) {
 			s7_error_class(err, S7_EVERIFY, "%s: file entry %zu is malformed",
 			    path, i + 1);
 			goto done;
