@@ -257,15 +257,37 @@ done:
 	return ret;
 }
 
-static int
+static const struct claim *
 claim_listed(const struct claim *c, size_t n, const char *ns, const char *name)
 {
 	size_t i;
 
 	for (i = 0; ns && name && i < n; i++)
 		if (strcmp(c[i].namespace, ns) == 0 && strcmp(c[i].name, name) == 0)
-			return 1;
-	return 0;
+			return &c[i];
+	return NULL;
+}
+
+/* The rendered claim, created bound to volume pv (unless it exists). */
+static int
+make_claim(struct kube_client *k, struct arena *a, const struct claim *c,
+    const char *pv, struct restore_stats *st, struct s7_error *err)
+{
+	struct ynode *o;
+	int yes = 0;
+
+	if (exists(k, a, arena_printf(a, "/api/v1/namespaces/%s/persistentvolumeclaims/%s",
+	    c->namespace, c->name), &yes, NULL, err) < 0)
+		return -1;
+	if (yes || c->obj == NULL)
+		return 0;
+	o = ynode_copy(a, c->obj);
+	ynode_map_set(a, ynode_get(o, "spec"), "volumeName", ynode_str(a, pv));
+	if (ensure_namespace(k, a, c->namespace, st, err) < 0)
+		return -1;
+	return create(k, a, arena_printf(a, "/api/v1/namespaces/%s/persistentvolumeclaims",
+	    c->namespace), o, arena_printf(a, "PersistentVolumeClaim %s/%s",
+	    c->namespace, c->name), err);
 }
 
 /* The volume pointed at its claim again, as before teardown. */
@@ -317,7 +339,9 @@ restore_volumes(struct kube_client *k, const struct manifest *m,
 		body = rebind_patch(&a, pv);
 		if (kube_call(k, "PATCH", arena_printf(&a, "/api/v1/persistentvolumes/%s",
 		    name), "application/merge-patch+json", body, strlen(body), &a, NULL,
-		    NULL, arena_printf(&a, "rebinding PersistentVolume %s", name), err) < 0)
+		    NULL, arena_printf(&a, "rebinding PersistentVolume %s", name), err) < 0 ||
+		    make_claim(k, &a, claim_listed(claims, n, ynode_get_str(ref,
+		    "namespace"), ynode_get_str(ref, "name")), name, st, err) < 0)
 			goto done;
 		note(fn, arg, "PersistentVolume %s kept for %s/%s: rebound", name,
 		    ynode_get_str(ref, "namespace"), ynode_get_str(ref, "name"));
@@ -356,7 +380,9 @@ restore_volumes(struct kube_client *k, const struct manifest *m,
 		ynode_map_del(ynode_get(md, "annotations"), POLICY_ANNOTATION);
 		ynode_map_del(ynode_get(md, "annotations"), "pv.kubernetes.io/bound-by-controller");
 		if (create(k, &a, "/api/v1/persistentvolumes", pv,
-		    arena_printf(&a, "PersistentVolume %s", f->name), err) < 0)
+		    arena_printf(&a, "PersistentVolume %s", f->name), err) < 0 ||
+		    make_claim(k, &a, claim_listed(claims, n, ynode_get_str(ref,
+		    "namespace"), ynode_get_str(ref, "name")), f->name, st, err) < 0)
 			goto done;
 		note(fn, arg, "PersistentVolume %s of %s/%s: created again from the backup",
 		    f->name, ynode_get_str(ref, "namespace"), ynode_get_str(ref, "name"));

@@ -21,6 +21,7 @@ struct restore_stats {
 /* A claim a volume may be rebound to: "namespace/name". */
 struct claim {
 	const char *namespace, *name;
+	const struct ynode *obj;	/* the rendered claim */
 };
 
 /*
@@ -39,7 +40,10 @@ int restore_secrets(struct kube_client *k, const struct manifest *m,
  * cleared), its keep-until label removed and its old reclaim policy
  * back; with recreate, a volume of the backup bound to one of claims
  * that the cluster does not have is created so (its storage must still
- * exist).
+ * exist).  The claim is then created from its rendered object with
+ * spec.volumeName set, so that it binds to that volume and to no new one
+ * (a class that binds on first use would otherwise let the scheduler
+ * provision another on whatever node it picks).
  */
 int restore_volumes(struct kube_client *k, const struct manifest *m,
     const struct claim *claims, size_t n, int recreate,

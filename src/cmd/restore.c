@@ -238,7 +238,13 @@ restore_exec(struct cmd_ctx *c, int npos, char **pos)
 		    strcmp(c->r.objs[i].kind, "PersistentVolumeClaim") == 0 &&
 		    c->r.objs[i].namespace) {
 			claims[nclaims].namespace = c->r.objs[i].namespace;
-			claims[nclaims++].name = c->r.objs[i].name;
+			claims[nclaims].name = c->r.objs[i].name;
+			if (robject_tree(&c->r.objs[i], &c->r.arena,
+			    &claims[nclaims].obj, &err) < 0) {
+				code = fail_with(&err);
+				goto done;
+			}
+			nclaims++;
 		}
 	if (restore_volumes(c->kube, &m, claims, nclaims, recreate_opt, &st,
 	    note_stderr, NULL, &err) < 0) {
