@@ -52,8 +52,10 @@ main(int argc, char **argv)
 		pr.host = argv[3];
 		pr.port = argv[4];
 		rec = ynode_map(&b.arena);
-		if (backup_dump_cluster(&b, &pr, "ns", "pg", argv[5], pw, rec, &err) < 0)
+		if (backup_dump_cluster(&b, &pr, "ns", "pg", argv[5], pw, rec, &err) < 0) {
+			brun_release(&b);
 			return die(&err);
+		}
 		for (i = 0; i < b.nfiles; i++)
 			printf("%s %s %llu\n", b.files[i].path, b.files[i].sha256,
 			    b.files[i].size);
@@ -79,8 +81,10 @@ main(int argc, char **argv)
 		strbuf_init(&out, 1 << 20);
 		pr.host = argv[2];
 		pr.port = argv[3];
-		if (pg_row_counts(&pr, argv[4], pw, argv[5], &out, &err) < 0)
+		if (pg_row_counts(&pr, argv[4], pw, argv[5], &out, &err) < 0) {
+			strbuf_release(&out);
 			return die(&err);
+		}
 		fwrite(out.buf, 1, out.len, stdout);
 		strbuf_release(&out);
 		return 0;

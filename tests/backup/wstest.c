@@ -99,15 +99,21 @@ get(const char *url, const char *max)
 	o.max_message = (size_t)s7_strtonum(max, 1, 1LL << 30, &bad);
 	if (ws_connect(&c, &o, &status, &err) < 0) {
 		printf("status %ld\n", status);
+		strbuf_release(&ca);
 		return die(&err);
 	}
 	strbuf_init(&got, o.max_message);
 	r = ws_recv(c, &got, &op, 10000, &err);
-	if (r < 0)
+	if (r < 0) {
+		ws_free(c);
+		strbuf_release(&got);
+		strbuf_release(&ca);
 		return die(&err);
+	}
 	printf("got %d %zu\n", r, got.len);
 	ws_free(c);
 	strbuf_release(&got);
+	strbuf_release(&ca);
 	return 0;
 }
 
@@ -139,8 +145,11 @@ run_exec(const char *url, const char *token, const char *input)
 	io.in_fd = fd;
 	io.out = out;
 	io.err_out = &errs;
-	if (kube_exec_url(url, &tls, auth, &io, &code, &err) < 0)
+	if (kube_exec_url(url, &tls, auth, &io, &code, &err) < 0) {
+		strbuf_release(&errs);
+		strbuf_release(&ca);
 		return die(&err);
+	}
 	fflush(stdout);
 	fwrite(errs.buf, 1, errs.len, stderr);
 	printf("exit %d\n", code);
