@@ -25,11 +25,12 @@ OBJ      := $(SRC:%.c=$(BUILD)/%.o)
 LIBOBJ   := $(LIBSRC:%.c=$(BUILD)/%.o)
 EMBEDDED := $(sort $(wildcard catalog/*.yaml catalog/*/*.yaml)) examples/sector7.yaml
 UNIT     := $(sort $(wildcard tests/unit/test_*.c))
+BTEST    := $(sort $(wildcard tests/backup/*.c))
 FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
-        postgres-roles
+        postgres-roles backup-tests backup-integration
 
 all: $(BUILD)/sector7
 
@@ -71,6 +72,11 @@ $(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsector7.a
 	@echo "  LINK $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
 
+$(BUILD)/tests/backup/%: tests/backup/%.c $(BUILD)/libsector7.a
+	@mkdir -p $(dir $@)
+	@echo "  LINK $@"
+	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
+
 # Fuzz targets, linked with a driver that replays their corpora.
 $(BUILD)/fuzz/%: fuzz/%.c fuzz/replay.c $(BUILD)/libsector7.a
 	@mkdir -p $(dir $@)
@@ -106,10 +112,20 @@ wiring: $(BUILD)/sector7
 postgres-roles: $(BUILD)/sector7 $(BUILD)/tests/unit/test_secrets
 	@SECTOR7=$(BUILD)/sector7 tests/postgres/run.sh
 
+# Backups: the WebSocket and exec clients against a loopback TLS server,
+# the CMS envelope against openssl(1), dumps and restores on a real
+# PostgreSQL server (tests/backup/README.md).
+backup-tests: $(BUILD)/sector7 $(BTEST:%.c=$(BUILD)/%)
+	@SECTOR7=$(BUILD)/sector7 BTEST=$(BUILD)/tests/backup tests/backup/run.sh
+
 # Against the simulated cluster (built on first use, see tests/cluster).
 integration: $(BUILD)/sector7 $(BUILD)/tests/unit/test_rollout
 	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/itest-cluster tests/integration/run.sh
 	@SECTOR7=$(BUILD)/sector7 VTEST_DIR=$(CURDIR)/$(BUILD)/verify-cluster tests/verify/run.sh
+
+# backup, teardown and restore on the simulated cluster.
+backup-integration: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 ITEST_DIR=$(CURDIR)/$(BUILD)/backup-cluster tests/backup/cluster.sh
 
 CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
 
@@ -127,7 +143,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 check: unit golden cli fuzz-replay docs-check
 
 # Everything with the current build settings.
-check-all: check wiring postgres-roles integration
+check-all: check wiring postgres-roles backup-tests integration backup-integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

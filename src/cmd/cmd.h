@@ -78,6 +78,9 @@ extern const struct cmd_entry cmd_status_entry;
 extern const struct cmd_entry cmd_verify_entry;
 extern const struct cmd_entry cmd_secrets_entry;
 extern const struct cmd_entry cmd_version_entry;
+extern const struct cmd_entry cmd_backup_entry;
+extern const struct cmd_entry cmd_restore_entry;
+extern const struct cmd_entry cmd_teardown_entry;
 
 /* Helpers shared by commands (src/cmd/common.c). */
 int exit_code(const struct s7_error *err);
@@ -102,5 +105,15 @@ int site_errors(struct cmd_ctx *c);
 int render_site(struct cmd_ctx *c, int templates_only, struct s7_error *err);
 /* Opens c->kube from the kubeconfig (warns when TLS is not verified). */
 int open_cluster(struct cmd_ctx *c, struct s7_error *err);
+
+/* Shared by backup, restore and teardown (src/cmd/backup.c). */
+struct backup_site;
+/* The site's identity and the sha256 of its text, for a backup. */
+int backup_site_of(const struct cmd_ctx *c, struct backup_site *s,
+    struct s7_error *err);
+/* path, relative to the site file's directory unless absolute. */
+char *site_relative(const struct cmd_ctx *c, const char *path);
+/* A backup_note_fn: the note on stderr, indented. */
+void note_stderr(void *arg, const char *msg);
 
 #endif

@@ -11,6 +11,7 @@
 #include <stddef.h>
 
 #include "../util/error.h"
+#include "../util/strbuf.h"
 
 #define SHA256_LEN 32
 #define SHA256_HEXLEN 65	/* with the NUL */
@@ -41,5 +42,35 @@ int crypto_bcrypt_ok(const char *pw, const char *hash);
 
 /* Whether a and b (n bytes each) are equal, in constant time. */
 int crypto_memeq(const void *a, const void *b, size_t n);
+
+/* SHA-1, for the WebSocket handshake (RFC 6455) only. */
+#define SHA1_LEN 20
+void crypto_sha1(const void *data, size_t len, unsigned char out[SHA1_LEN]);
+
+/*
+ * Backups: CMS (RFC 5652) EnvelopedData, the content encrypted with
+ * AES-256-CBC under a random key that is encrypted to one recipient
+ * certificate (RSA or EC), written as DER.  Any CMS tool decrypts it:
+ *   openssl cms -decrypt -inform DER -in FILE -inkey KEY.pem
+ *
+ * crypto_cert_info checks that cert (PEM) is one X.509 certificate that
+ * can receive such an envelope and gives its subject and the sha256 of
+ * its DER form (for the backup's manifest).
+ */
+#define CERT_SUBJECT_MAX 256
+int crypto_cert_info(const char *cert_pem, size_t len,
+    char subject[CERT_SUBJECT_MAX], char sha256[SHA256_HEXLEN],
+    struct s7_error *err);
+/* Appends the DER envelope of data[0..len) for cert_pem to out. */
+int crypto_cms_encrypt(const char *cert_pem, size_t cert_len,
+    const void *data, size_t len, struct strbuf *out, struct s7_error *err);
+/*
+ * Appends the content of the DER envelope in[0..len) to out, decrypted
+ * with the recipient's private key (PEM; an encrypted key asks for its
+ * passphrase on the terminal).  out holds a secret: the caller releases
+ * it with strbuf_release_secret.
+ */
+int crypto_cms_decrypt(const char *key_pem, size_t key_len, const void *in,
+    size_t len, struct strbuf *out, struct s7_error *err);
 
 #endif

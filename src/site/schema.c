@@ -190,6 +190,14 @@ static const struct field backup_fields[] = {
 	  "for an s3 target: Secret you create in namespaces velero and longhorn-system with AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (the longhorn-system copy also AWS_ENDPOINTS: the endpoint URL)" },
 	{ "dump-size", T_SIZE, 0, "10Gi", NULL, 0, 0, NULL, 0,
 	  "volume for each PostgreSQL cluster's nightly dumps" },
+	{ "drill-schedule", T_CRON, 0, "0 5 * * 0", NULL, 0, 0, NULL, 0,
+	  "when the restore drill restores last night's dumps into a scratch database (weekly)" },
+	{ "recipient", T_STR, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "X.509 certificate (PEM, inline or a path relative to the site file) `sector7 backup` encrypts Secrets to (docs/backup.md)" },
+	{ "local-dir", T_STR, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "directory (relative to the site file) where `sector7 backup` puts backups when not given -o" },
+	{ "legacy-namespace", T_LABEL, 0, "supabase", NULL, 0, 0, NULL, 0,
+	  "namespace of the gameplan's legacy deployment, whose PostgreSQL `sector7 backup` dumps when it exists" },
 	{ NULL },
 };
 

@@ -350,7 +350,7 @@ echo "  integration: the lab site (three nodes, Nextcloud, NFS backups) converge
 	--nodes node-a:cp:cpu=8:memory=32Gi,node-b:cpu=8:memory=32Gi,node-c:cpu=8:memory=32Gi >/dev/null 2>&1 ||
 	fail "fresh cluster with the lab's nodes"
 expect 0 "$S7" apply -f examples/lab-3node.yaml --timeout 180
-contains "$TMP/out" "applied 317 of 317 objects"
+contains "$TMP/out" "applied 320 of 320 objects"
 expect 0 "$S7" status -f examples/lab-3node.yaml
 for c in heimdall postgres n8n nocodb nextcloud appflowy monitoring backup; do
 	grep -qE "^$c +[0-9] +ready" "$TMP/out" || fail "lab status: $c not ready: $(cat "$TMP/out")"
