@@ -62,21 +62,18 @@ parse_rfc3339(const char *s, time_t *t)
 	return 0;
 }
 
-static void
-note(struct brun *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-note(struct brun *b, const char *fmt, ...)
+void
+backup_note(backup_note_fn fn, void *arg, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
 
-	if (b->o->note == NULL)
+	if (fn == NULL)
 		return;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	b->o->note(b->o->arg, buf);
+	fn(arg, buf);
 }
 
 /* mkdir -p under the backup's root, remembering what it made (to sync). */
@@ -382,7 +379,7 @@ list_resource(struct brun *b, const struct bres *r, struct s7_error *err)
 				    err->msg));
 				ynode_push(&b->arena, b->skipped, s);
 				b->st->skipped++;
-				note(b, "skipped %s: %s", r->resource, err->msg);
+				backup_note(b->o->note, b->o->arg, "skipped %s: %s", r->resource, err->msg);
 				s7_error_clear(err);
 				return 0;
 			}
@@ -546,7 +543,7 @@ backup_dump_cluster(struct brun *b, const struct pg_runner *pr,
 		return -1;
 	f->cluster = arena_printf(&b->arena, "%s/%s", ns, cluster);
 	for (i = 0; i < n; i++) {
-		note(b, "dumping database %s of %s/%s", dbs[i], ns, cluster);
+		backup_note(b->o->note, b->o->arg, "dumping database %s of %s/%s", dbs[i], ns, cluster);
 		if (dump_to(b, arena_printf(&b->arena, "%s/%s.dump", base, dbs[i]),
 		    pr, user, pw, dbs[i], &f, err) < 0)
 			return -1;
@@ -619,7 +616,7 @@ dump_clusters(struct brun *b, struct s7_error *err)
 		pr.container = "postgres";
 		pr.host = "localhost";
 		pr.port = "5432";
-		note(b, "dumping PostgreSQL cluster %s/%s in pod %s", ns, name, pr.pod);
+		backup_note(b->o->note, b->o->arg, "dumping PostgreSQL cluster %s/%s in pod %s", ns, name, pr.pod);
 		r = backup_dump_cluster(b, &pr, ns, name, user, pw, rec, err);
 		xfree_secret(user, strlen(user));
 		xfree_secret(pw, strlen(pw));
@@ -685,7 +682,7 @@ dump_legacy(struct brun *b, struct s7_error *err)
 		pr.namespace = ns;
 		pr.pod = ynode_get_str(md, "name");
 		pr.container = c;
-		note(b, "dumping the legacy PostgreSQL in %s/%s", ns, pr.pod);
+		backup_note(b->o->note, b->o->arg, "dumping the legacy PostgreSQL in %s/%s", ns, pr.pod);
 		rel = arena_printf(&b->arena, "databases/legacy/%s/%s.sql", ns, pr.pod);
 		if ((fd = create(b, rel, err)) < 0)
 			return -1;
@@ -916,11 +913,11 @@ backup_run(struct kube_client *k, const struct backup_opts *o,
 		goto done;
 	}
 	made = 1;
-	note(&b, "listing %zu resources", b.nres);
+	backup_note(o->note, o->arg, "listing %zu resources", b.nres);
 	for (i = 0; i < b.nres; i++)
 		if (list_resource(&b, &b.res[i], err) < 0)
 			goto done;
-	note(&b, "%zu objects, %zu secrets", st->objects, st->secrets);
+	backup_note(o->note, o->arg, "%zu objects, %zu secrets", st->objects, st->secrets);
 	if (write_secrets(&b, err) < 0)
 		goto done;
 	if (!o->skip_databases && (dump_clusters(&b, err) < 0 ||

@@ -47,6 +47,9 @@ struct mfile *brun_put(struct brun *b, const char *rel, const void *data,
 int backup_dump_cluster(struct brun *b, const struct pg_runner *pr,
     const char *ns, const char *cluster, const char *user, const char *pw,
     struct ynode *record, struct s7_error *err);
+/* Formats a progress note and hands it to fn (nothing when fn is NULL). */
+void backup_note(backup_note_fn fn, void *arg, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* The decoded value of key in a Secret object; the caller wipes it. */
 char *secret_value(const struct ynode *secret, const char *key);
 

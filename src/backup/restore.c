@@ -21,24 +21,6 @@
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
-static void
-note(backup_note_fn fn, void *arg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-note(backup_note_fn fn, void *arg, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	if (fn == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fn(arg, buf);
-}
-
 static int
 system_ns(const char *ns)
 {
@@ -233,7 +215,7 @@ restore_secrets(struct kube_client *k, const struct manifest *m,
 			goto done;
 		st->secrets++;
 	}
-	note(fn, arg, "%zu Secrets restored (%zu already there)", st->secrets,
+	backup_note(fn, arg, "%zu Secrets restored (%zu already there)", st->secrets,
 	    st->secrets_present);
 	ret = 0;
 done:
@@ -343,7 +325,7 @@ restore_volumes(struct kube_client *k, const struct manifest *m,
 		    make_claim(k, &a, claim_listed(claims, n, ynode_get_str(ref,
 		    "namespace"), ynode_get_str(ref, "name")), name, st, err) < 0)
 			goto done;
-		note(fn, arg, "PersistentVolume %s kept for %s/%s: rebound", name,
+		backup_note(fn, arg, "PersistentVolume %s kept for %s/%s: rebound", name,
 		    ynode_get_str(ref, "namespace"), ynode_get_str(ref, "name"));
 		st->volumes_rebound++;
 	}
@@ -384,7 +366,7 @@ restore_volumes(struct kube_client *k, const struct manifest *m,
 		    make_claim(k, &a, claim_listed(claims, n, ynode_get_str(ref,
 		    "namespace"), ynode_get_str(ref, "name")), f->name, st, err) < 0)
 			goto done;
-		note(fn, arg, "PersistentVolume %s of %s/%s: created again from the backup",
+		backup_note(fn, arg, "PersistentVolume %s of %s/%s: created again from the backup",
 		    f->name, ynode_get_str(ref, "namespace"), ynode_get_str(ref, "name"));
 		st->volumes_recreated++;
 	}
@@ -462,7 +444,7 @@ restore_databases(struct kube_client *k, const struct manifest *m,
 				arena_release(&a);
 				return -1;
 			}
-			note(fn, arg, "restoring database %s of %s/%s in pod %s",
+			backup_note(fn, arg, "restoring database %s of %s/%s in pod %s",
 			    d->databases[j], d->namespace, d->cluster, pr.pod);
 			r = pg_restore_db(&pr, d->databases[j], fd, err);
 			close(fd);
@@ -579,13 +561,13 @@ restore_objects(struct kube_client *k, const struct manifest *m,
 			if (create(k, &a, coll, o, arena_printf(&a, "%s %s%s%s", f->kind,
 			    f->namespace ? f->namespace : "", f->namespace ? "/" : "",
 			    f->name), err) < 0) {
-				note(fn, arg, "not restored: %s", err->msg);
+				backup_note(fn, arg, "not restored: %s", err->msg);
 				if (!first.msg[0])
 					first = *err;
 				s7_error_clear(err);
 				st->objects_failed++;
 			} else {
-				note(fn, arg, "restored %s %s%s%s from the backup", f->kind,
+				backup_note(fn, arg, "restored %s %s%s%s from the backup", f->kind,
 				    f->namespace ? f->namespace : "", f->namespace ? "/" : "",
 				    f->name);
 				st->objects_created++;

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "teardown.h"
+#include "internal.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
@@ -25,24 +26,6 @@ teardown_plan_release(struct teardown_plan *p)
 {
 	arena_release(&p->arena);
 	memset(p, 0, sizeof(*p));
-}
-
-static void
-note(backup_note_fn fn, void *arg, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void
-note(backup_note_fn fn, void *arg, const char *fmt, ...)
-{
-	char buf[1024];
-	va_list ap;
-
-	if (fn == NULL)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	fn(arg, buf);
 }
 
 static int
@@ -163,7 +146,7 @@ teardown_delete(struct kube_client *k, const struct teardown_plan *p,
 
 		arena_init(&a);
 		path = arena_printf(&a, "/api/v1/namespaces/%s", p->namespaces[i]);
-		note(fn, arg, "deleting namespace %s (%zu of %zu)", p->namespaces[i],
+		backup_note(fn, arg, "deleting namespace %s (%zu of %zu)", p->namespaces[i],
 		    i + 1, p->nns);
 		if (kube_call(k, "DELETE", path, NULL, NULL, 0, &a, NULL, &status,
 		    arena_printf(&a, "delete namespace %s", p->namespaces[i]), err) < 0 &&
@@ -203,7 +186,7 @@ teardown_delete(struct kube_client *k, const struct teardown_plan *p,
 			}
 			if (now - last >= 10) {
 				if (last)
-					note(fn, arg, "  %s: still terminating (%lds)",
+					backup_note(fn, arg, "  %s: still terminating (%lds)",
 					    p->namespaces[i], (long)(now - t0));
 				last = now;
 			}
@@ -241,18 +224,18 @@ teardown_expired(struct kube_client *k, time_t now, long timeout_s,
 		time_t t0;
 
 		if (!until || !end || *end || t <= 0) {
-			note(fn, arg, "PersistentVolume %s: keep-until '%s' is not a unix time: left alone",
+			backup_note(fn, arg, "PersistentVolume %s: keep-until '%s' is not a unix time: left alone",
 			    name, until ? until : "");
 			continue;
 		}
 		if ((time_t)t > now)
 			continue;
 		if (phase && strcmp(phase, "Bound") == 0) {
-			note(fn, arg, "PersistentVolume %s is past its date but bound again: left alone",
+			backup_note(fn, arg, "PersistentVolume %s is past its date but bound again: left alone",
 			    name);
 			continue;
 		}
-		note(fn, arg, "deleting PersistentVolume %s (kept until %lld)", name, t);
+		backup_note(fn, arg, "deleting PersistentVolume %s (kept until %lld)", name, t);
 		if (kube_call(k, "PATCH", path, "application/merge-patch+json", body,
 		    strlen(body), &a, NULL, NULL, arena_printf(&a,
 		    "PersistentVolume %s", name), err) < 0)
