@@ -98,6 +98,19 @@ const struct command commands[] = {
 	  "before anything that needs the secrets. list shows every declared key, present or\n"
 	  "missing, as a hash. show prints one value, and only to a terminal.",
 	  NULL, 3, CMD_SITE | CMD_CLUSTER },
+	{ "fetch", cmd_fetch, "download the pinned upstream manifests into the cache",
+	  "[--mirror DIR|URL] [--cacert FILE] [--jobs N] [--check]",
+	  "Downloads every upstream file the catalog pins (each component's upstream:\n"
+	  "url, sha256, file) into the upstream cache (--upstream, $SECTOR7_UPSTREAM, else\n"
+	  "~/.cache/sector7/upstream), several at a time, following redirects, with TLS\n"
+	  "verified. A file enters the cache only after its sha256 matched the pin; until\n"
+	  "then it is a partial file under DIR/.partial, and an interrupted download is\n"
+	  "continued where it stopped, by the next attempt or the next fetch. Files already\n"
+	  "there with the right sha256 are not downloaded again. For an air-gapped site,\n"
+	  "--mirror takes the files from a directory laid out like the cache, or from\n"
+	  "URL/<file> on an internal server (--cacert for its CA). Exit 1 when any file\n"
+	  "failed, naming it and why. This is the only command that downloads.",
+	  fetch_opts, 0, 0 },
 	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
 	  NULL, 0, 0 },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]",

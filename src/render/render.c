@@ -174,8 +174,12 @@ load_upstream(struct rendered *r, size_t comp, const struct upstream_src *u,
 
 	strbuf_init(&sb, UPSTREAM_MAX);
 	if (!fs_exists(path)) {
-		s7_error(err, "upstream manifest '%s' is not in the cache %s; sector7 does not download while rendering: place the file from %s there (sha256 %s)",
-		    u->file, o->upstream_dir, u->url, u->sha256);
+		int dflt = strcmp(o->upstream_dir, render_default_upstream()) == 0;
+
+		s7_error(err, "upstream cache %s lacks %s; run 'sector7 fetch%s%s' (or 'sector7 fetch%s%s --mirror DIR')",
+		    o->upstream_dir, u->file, dflt ? "" : " --upstream ",
+		    dflt ? "" : o->upstream_dir, dflt ? "" : " --upstream ",
+		    dflt ? "" : o->upstream_dir);
 		goto done;
 	}
 	if (fs_read(path, &sb, err) < 0)
