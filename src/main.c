@@ -111,6 +111,17 @@ const struct command commands[] = {
 	  "URL/<file> on an internal server (--cacert for its CA). Exit 1 when any file\n"
 	  "failed, naming it and why. This is the only command that downloads.",
 	  fetch_opts, 0, 0 },
+	{ "export", cmd_export, "write the rendered stack as a Flux tree",
+	  "[-f FILE] --flux DIR [--source NAME] [--path PATH]",
+	  "Renders the site and writes a tree for Flux to DIR: one Flux Kustomization\n"
+	  "(kustomize.toolkit.fluxcd.io/v1) per component under DIR/flux, each pointing at\n"
+	  "DIR/components/NN-NAME with that component's rendered objects and a\n"
+	  "kustomization.yaml. dependsOn follows the order apply uses (needs, then phases),\n"
+	  "healthChecks the components' readiness gates (wait: true where there are none).\n"
+	  "No Secret values are written: DIR/README.md says how to create the credentials\n"
+	  "with 'sector7 secrets ensure'. An existing DIR is replaced only when it holds an\n"
+	  "earlier export.",
+	  export_opts, 0, CMD_SITE },
 	{ "version", cmd_version, "print the version", "", "Prints sector7's version.",
 	  NULL, 0, 0 },
 	{ "help", cmd_help, "show help for a command", "[COMMAND]",

@@ -68,11 +68,13 @@ int cmd_status(struct cmd_ctx *c, int npos, char **pos);
 int cmd_diff(struct cmd_ctx *c, int npos, char **pos);
 int cmd_secrets(struct cmd_ctx *c, int npos, char **pos);
 int cmd_fetch(struct cmd_ctx *c, int npos, char **pos);
+int cmd_export(struct cmd_ctx *c, int npos, char **pos);
 
 extern const struct opt_spec render_opts[];
 extern const struct opt_spec apply_opts[];
 extern const struct opt_spec diff_opts[];
 extern const struct opt_spec fetch_opts[];
+extern const struct opt_spec export_opts[];
 
 /* Helpers shared by commands (src/cmd/common.c). */
 int exit_code(const struct s7_error *err);
