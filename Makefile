@@ -28,7 +28,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
-        postgres-roles fetch-test export-test
+        postgres-roles fetch-test export-test alerts
 
 all: $(BUILD)/sector7
 
@@ -100,6 +100,11 @@ fetch-test: $(BUILD)/sector7
 export-test: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 tests/export/run.sh
 
+# The site's alert receivers: the real Alertmanager (built from the Go
+# module proxy on first use) notifies an SMTP and a webhook sink on loopback.
+alerts: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/alerts/run.sh
+
 # The shared PostgreSQL's roles on a real PostgreSQL server.
 postgres-roles: $(BUILD)/sector7 $(BUILD)/tests/unit/test_secrets
 	@SECTOR7=$(BUILD)/sector7 tests/postgres/run.sh
@@ -121,7 +126,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	  $$t fuzz/corpus/$$n || exit 1; done
 
 # Everything with the current build settings.
-check-all: unit golden cli fetch-test export-test wiring postgres-roles fuzz-replay docs-check integration
+check-all: unit golden cli fetch-test export-test alerts wiring postgres-roles fuzz-replay docs-check integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:
