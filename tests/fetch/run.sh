@@ -64,11 +64,22 @@ cache_ok() {
 C=$TMP/c1
 expect 0 "$S7" fetch --upstream "$C" --mirror "$URL/" --cacert "$TMP/ca.pem"
 contains "$TMP/out" "$NFILES pinned files: $NFILES fetched, 0 already present, 0 failed"
+[ -s "$TMP/err" ] && fail "fetch wrote to a stderr that is not a terminal: $(head -c 300 "$TMP/err")"
 (cd "$C" && sha256sum -c --quiet "$TMP/sums") || fail "fetched files differ from the mirror"
 cache_ok "$C"
 [ "$(find "$C/.partial" -type f ! -name lock | wc -l)" = 0 ] || fail "partial files left after a clean fetch"
 [ "$(gets)" = "$NFILES" ] || fail "$(gets) requests for $NFILES files"
 expect 0 "$S7" render --upstream "$C" -o "$TMP/render"
+
+# --- progress only on a terminal ---
+if command -v script >/dev/null; then
+	runs=$((runs + 1))
+	script -qec "'$S7' fetch --upstream '$TMP/tty' --mirror '$URL' --cacert '$TMP/ca.pem'" /dev/null >"$TMP/tty.out" 2>&1 ||
+		fail "fetch on a terminal failed: $(tail -3 "$TMP/tty.out")"
+	grep -q "fetch \[#" "$TMP/tty.out" || fail "no progress bar on a terminal"
+	grep -q "$NFILES pinned files: $NFILES fetched" "$TMP/tty.out" || fail "no summary on a terminal"
+	cache_ok "$TMP/tty"
+fi
 
 # --- a second fetch downloads nothing ---
 before=$(gets)
