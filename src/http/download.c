@@ -42,6 +42,7 @@ struct xfer {
 	long long got;		/* body bytes written by this attempt */
 	int body_started;
 	int write_failed;	/* errmsg already says why */
+	int restart;		/* errmsg says why; try again from byte 0 */
 	long long range_first;	/* from Content-Range, -1: none */
 	long long range_total;
 	char range[32];
@@ -84,10 +85,15 @@ start_body(struct xfer *x)
 	if (code == 206 && x->offset > 0) {
 		if (x->range_first == x->offset)
 			return 0;
+		/* Not what was asked for: drop the partial file and let
+		 * the next attempt ask for the whole file. */
 		snprintf(x->f->errmsg, sizeof(x->f->errmsg),
 		    "asked for the bytes from %lld, the server sent them from %lld",
 		    x->offset, x->range_first);
-		x->write_failed = 1;
+		if (ftruncate(x->fd, 0) < 0)
+			x->write_failed = 1;
+		else
+			x->restart = 1;
 		return -1;
 	}
 	if (code < 200 || code >= 300)
@@ -217,6 +223,7 @@ start(CURLM *multi, struct xfer *x)
 	x->got = 0;
 	x->body_started = 0;
 	x->write_failed = 0;
+	x->restart = 0;
 	x->range_first = -1;
 	x->range_total = -1;
 	x->errbuf[0] = '\0';
@@ -339,6 +346,8 @@ finish(CURLM *multi, struct xfer *x, CURLcode rc)
 			x->state = X_DONE;
 			return;
 		}
+	} else if (x->restart) {
+		again = 1;
 	} else if (x->write_failed) {
 		/* errmsg says why (a full disk, a file too large) */
 		close_part(x);

@@ -35,7 +35,7 @@ openssl x509 -req -in "$TMP/srv.csr" -CA "$TMP/ca.pem" -CAkey "$TMP/ca.key" -CAc
 	-days 1 -extfile "$TMP/ext" -out "$TMP/srv.pem" 2>/dev/null
 
 : >"$TMP/log"
-coproc SRV { exec python3 -u "$HERE/server.py" "$M" "$TMP/srv.pem" "$TMP/srv.key" "$TMP/log"; }
+coproc SRV { exec python3 -u "$HERE/server.py" "$M" "$TMP/srv.pem" "$TMP/srv.key" "$TMP/log" 2>"$TMP/server.err"; }
 SERVER_PID=$SRV_PID
 read -r -t 10 PORT <&"${SRV[0]}" || { echo "FAIL: the test server did not start" >&2; exit 1; }
 URL=https://127.0.0.1:$PORT
@@ -182,6 +182,15 @@ head -c 5000 "$M/$LH" >"$C/.partial/$LH_SUM"
 ctl "_mode?path=$LH&mode=norange"
 expect 0 "$S7" fetch --upstream "$C" --mirror "$URL" --cacert "$TMP/ca.pem"
 contains "$TMP/out" "fetched  $LH (202.2 KiB)"
+cache_ok "$C"
+ctl "_mode?path=$LH&mode=normal"
+
+# --- a server that answers a range from the wrong byte: started over ---
+rm "$C/$LH"
+head -c 5000 "$M/$LH" >"$C/.partial/$LH_SUM"
+ctl "_mode?path=$LH&mode=badrange"
+expect 0 "$S7" fetch --upstream "$C" --mirror "$URL" --cacert "$TMP/ca.pem"
+contains "$TMP/out" "fetched  $LH (202.2 KiB, 2 attempts)"
 cache_ok "$C"
 ctl "_mode?path=$LH&mode=normal"
 

@@ -18,6 +18,7 @@ A file can be made to misbehave, for the cases fetch must survive:
         cut        every request gets half of what it asked for, then the
                    connection closes
         norange    Range is ignored: always the whole file (200)
+        badrange   a Range is answered 206 from byte 0, not from where asked
         missing    404
     POST /_delay?ms=N             every file request waits N ms first
     POST /_reset                  starts max_active counting again
@@ -119,6 +120,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
             if start >= len(data):
                 self.reply(416, b"", [("Content-Range", "bytes */%d" % len(data))])
                 return
+        if start and mode == "badrange":
+            start = 0
+            body = data
+            self.send_response(206)
+            self.send_header("Content-Range", "bytes 0-%d/%d" % (len(data) - 1, len(data)))
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
         body = data[start:]
         self.send_response(206 if start else 200)
         if start:
