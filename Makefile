@@ -30,7 +30,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
-        postgres-roles backup-tests backup-integration
+        postgres-roles backup-tests backup-integration fetch-test export-test alerts
 
 all: $(BUILD)/sector7
 
@@ -108,6 +108,19 @@ cli: $(BUILD)/sector7
 wiring: $(BUILD)/sector7
 	@SECTOR7=$(BUILD)/sector7 tests/wiring/run.sh
 
+# sector7 fetch against an HTTPS server on loopback with a test CA.
+fetch-test: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/fetch/run.sh
+
+# sector7 export --flux, built by kubectl kustomize and compared with render.
+export-test: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/export/run.sh
+
+# The site's alert receivers: the real Alertmanager (built from the Go
+# module proxy on first use) notifies an SMTP and a webhook sink on loopback.
+alerts: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/alerts/run.sh
+
 # The shared PostgreSQL's roles on a real PostgreSQL server.
 postgres-roles: $(BUILD)/sector7 $(BUILD)/tests/unit/test_secrets
 	@SECTOR7=$(BUILD)/sector7 tests/postgres/run.sh
@@ -143,7 +156,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 check: unit golden cli fuzz-replay docs-check
 
 # Everything with the current build settings.
-check-all: check wiring postgres-roles backup-tests integration backup-integration
+check-all: check wiring postgres-roles backup-tests fetch-test export-test alerts integration backup-integration
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

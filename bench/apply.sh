@@ -12,7 +12,8 @@ set -eu
 S7=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 RUNS=${RUNS:-5}
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+# the upstream cache, filled from the copy beside the repository
+(cd "$(dirname "$0")/.." && "$S7" fetch --mirror "${SECTOR7_MIRROR:-../shared/upstream}" >/dev/null)
 CDIR=$ROOT/build/bench-cluster
 TMP=$(mktemp -d)
 trap '"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1; rm -rf "$TMP"' EXIT

@@ -9,7 +9,8 @@ set -eu
 S7=$(cd "$(dirname "$1")" && pwd)/$(basename "$1")
 KUBECTL=${2:-}
 RUNS=${RUNS:-9}
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+# the upstream cache, filled from the copy beside the repository
+(cd "$(dirname "$0")/.." && "$S7" fetch --mirror "${SECTOR7_MIRROR:-../shared/upstream}" >/dev/null)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 

@@ -70,6 +70,8 @@ static const struct cmd_entry *const commands[] = {
 	&cmd_backup_entry,
 	&cmd_restore_entry,
 	&cmd_teardown_entry,
+	&cmd_fetch_entry,
+	&cmd_export_entry,
 	&cmd_version_entry,
 	&help_entry,
 	NULL,
@@ -109,7 +111,7 @@ command_tables(const struct cmd_entry *c, const struct opt_spec **t)
 		t[n++] = c->opts;
 	if (f & CMD_SITE)
 		t[n++] = site_opts;
-	if (f & CMD_RENDER)
+	if (f & (CMD_RENDER | CMD_UPSTREAM))
 		t[n++] = render_opts;
 	if (f & CMD_CLUSTER)
 		t[n++] = cluster_opts;

@@ -6,7 +6,19 @@
 S7=${SECTOR7:-build/sector7}
 S7=$(cd "$(dirname "$S7")" && pwd)/$(basename "$S7")
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+# The pinned upstream files come from a copy laid out like the cache:
+# ../shared/upstream beside the repository, or $SECTOR7_MIRROR.  The tests
+# render from their own cache ($SECTOR7_UPSTREAM, default build/upstream),
+# filled from that copy by `sector7 fetch --mirror` as a user would.
+MIRROR=${SECTOR7_MIRROR:-../shared/upstream}
+export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-$ROOT/build/upstream}
+fill_cache() {
+	(cd "$ROOT" && "$S7" fetch --mirror "$MIRROR" >/dev/null) || {
+		echo "FAIL: cannot fill the upstream cache $SECTOR7_UPSTREAM from $MIRROR (relative to $ROOT; set SECTOR7_MIRROR to the copy of the pinned files)" >&2
+		exit 1
+	}
+}
+[ "${S7_NO_CACHE:-}" = 1 ] || fill_cache
 fails=0 runs=0
 
 fail() { echo "FAIL: $*" >&2; fails=$((fails + 1)); }

@@ -3,14 +3,18 @@
 # simulated cluster (tests/cluster: a real Kubernetes control plane on
 # loopback with simulated nodes), roll the site out with sector7 apply, and
 # end with sector7 status.  Upstream manifests come from the local cache
-# only ($SECTOR7_UPSTREAM; default: the pinned copies in
-# /work/shared/upstream); nothing is downloaded but Go modules for the
-# cluster's first build.
+# only ($SECTOR7_UPSTREAM; default ~/.cache/sector7/upstream), filled first
+# by sector7 fetch from the copy of the pinned files beside the repository
+# (../shared/upstream, or $SECTOR7_MIRROR); nothing is downloaded but Go
+# modules for the cluster's first build.
 set -eu
 S7=${1:-build/sector7}
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+MIRROR=${SECTOR7_MIRROR:-../shared/upstream}
 OUT=${DEMO_OUT:-build/demo}
 
+echo "== sector7 fetch --mirror $MIRROR (the pinned upstream manifests, verified, into the cache)"
+"$S7" fetch --mirror "$MIRROR"
+echo
 echo "== sector7 check (the built-in site: the gameplan's Sector7 site)"
 "$S7" check
 echo

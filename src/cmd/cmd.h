@@ -55,6 +55,7 @@ struct cmd_ctx {
 #define CMD_VALID 0x2u	/* refuse a site with errors (exit 3); implies SITE */
 #define CMD_RENDER 0x4u	/* render the site through the catalog; implies VALID */
 #define CMD_CLUSTER 0x8u	/* --kubeconfig, --context; connect before running */
+#define CMD_UPSTREAM 0x10u	/* takes --upstream without rendering (fetch) */
 
 struct cmd_entry {
 	const char *name;
@@ -81,6 +82,8 @@ extern const struct cmd_entry cmd_version_entry;
 extern const struct cmd_entry cmd_backup_entry;
 extern const struct cmd_entry cmd_restore_entry;
 extern const struct cmd_entry cmd_teardown_entry;
+extern const struct cmd_entry cmd_fetch_entry;
+extern const struct cmd_entry cmd_export_entry;
 
 /* Helpers shared by commands (src/cmd/common.c). */
 int exit_code(const struct s7_error *err);

@@ -179,7 +179,7 @@ is_list(const struct ynode *d)
  */
 static int
 verify_upstream(const char *path, const struct upstream_src *u,
-    struct s7_error *err)
+    const struct render_opts *o, struct s7_error *err)
 {
 	struct crypto_sha256_ctx *c;
 	char sum[SHA256_HEXLEN];
@@ -188,9 +188,14 @@ verify_upstream(const char *path, const struct upstream_src *u,
 	ssize_t n;
 	int fd;
 
-	if (!fs_exists(path))
-		return s7_error(err, "upstream manifest '%s' is not in the cache %s; sector7 does not download while rendering: place the file from %s there (sha256 %s)",
-		    u->file, path, u->url, u->sha256);
+	if (!fs_exists(path)) {
+		int dflt = strcmp(o->upstream_dir, render_default_upstream()) == 0;
+
+		return s7_error(err, "upstream cache %s lacks %s; run 'sector7 fetch%s%s' (or 'sector7 fetch%s%s --mirror DIR')",
+		    o->upstream_dir, u->file, dflt ? "" : " --upstream ",
+		    dflt ? "" : o->upstream_dir, dflt ? "" : " --upstream ",
+		    dflt ? "" : o->upstream_dir);
+	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return s7_error(err, "%s: %s", path, strerror(errno));
 	c = crypto_sha256_begin();
@@ -304,7 +309,7 @@ load_upstream(struct rendered *r, size_t comp, const struct upstream_src *u,
 	size_t i, first = r->nobjs;
 	int ret = -1;
 
-	if (verify_upstream(path, u, err) < 0)
+	if (verify_upstream(path, u, o, err) < 0)
 		return -1;
 	if (parsed_open(&r->arena, u->sha256, component, p) == 0) {
 		ALLOC_GROW(r->maps, r->nmaps + 1, r->amaps);

@@ -17,6 +17,7 @@ static const char *const challenges[] = { "http01", "dns01-cloudflare", NULL };
 static const char *const classes[] = { "longhorn", NULL };
 static const char *const gpu_users[] = { "auto", "ollama", "n8n", "none", NULL };
 static const char *const s3_servers[] = { "garage", "seaweedfs", "minio", NULL };
+static const char *const smtp_tls[] = { "starttls", "tls", "none", NULL };
 
 static const struct field k3s_fields[] = {
 	{ "version", T_STR, 0, "v1.36.3+k3s1", NULL, 0, 0, NULL, 0,
@@ -217,6 +218,47 @@ static const struct field images_fields[] = {
 	{ NULL },
 };
 
+/*
+ * Where alerts go: Alertmanager's receivers.  Credentials are never in the
+ * site: each names a Secret the site's owner creates in namespace
+ * monitoring, and the Prometheus operator reads it from there.
+ */
+static const struct field alert_email_fields[] = {
+	{ "to", T_EMAIL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "who gets the alert mails" },
+	{ "from", T_EMAIL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the sender address" },
+	{ "smtp-host", T_DNSNAME, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "the SMTP server that sends them (a name or an address)" },
+	{ "smtp-port", T_INT, 0, "587", NULL, 1, 65535, NULL, 0,
+	  "its port (587 submission, 465 TLS, 25 relay)" },
+	{ "tls", T_ENUM, 0, "starttls", smtp_tls, 0, 0, NULL, 0,
+	  "starttls (required), tls (TLS from the first byte, port 465) or none (a relay on the LAN)" },
+	{ "username", T_STR, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "SMTP login (default: from); used with password-secret" },
+	{ "password-secret", T_LABEL, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "Secret you create in namespace monitoring holding key password (no login without it)" },
+	{ NULL },
+};
+
+static const struct field alert_webhook_fields[] = {
+	{ "url", T_WEBURL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
+	  "where Alertmanager POSTs each notification as JSON (http:// or https://)" },
+	{ "token-secret", T_LABEL, 0, NULL, NULL, 0, 0, NULL, 0,
+	  "Secret you create in namespace monitoring holding key token, sent as Authorization: Bearer" },
+	{ NULL },
+};
+
+static const struct field alerts_fields[] = {
+	{ "email", T_LIST, 0, "[]", NULL, 0, 0, alert_email_fields, 0,
+	  "mail receivers" },
+	{ "webhook", T_LIST, 0, "[]", NULL, 0, 0, alert_webhook_fields, 0,
+	  "webhook receivers (a chat bridge, ntfy through a bridge, an incident tool)" },
+	{ "send-resolved", T_BOOL, 0, "true", NULL, 0, 0, NULL, 0,
+	  "also notify when an alert stops firing" },
+	{ NULL },
+};
+
 const struct field site_schema[] = {
 	{ "site", T_LABEL, F_REQUIRED, NULL, NULL, 0, 0, NULL, 0,
 	  "short name; also the namespace of sector7's own objects" },
@@ -245,6 +287,8 @@ const struct field site_schema[] = {
 	  "backups of volumes, objects and databases" },
 	{ "images", T_MAP, 0, NULL, NULL, 0, 0, images_fields, 0,
 	  "where images are pulled from (air-gapped sites)" },
+	{ "alerts", T_MAP, 0, NULL, NULL, 0, 0, alerts_fields, 0,
+	  "who Alertmanager notifies (every alert but Watchdog goes to each receiver)" },
 	{ NULL },
 };
 
@@ -270,6 +314,7 @@ stype_name(enum stype t)
 	case T_IMAGE: return "a container image with a tag";
 	case T_MAP: return "a mapping";
 	case T_LIST: return "a list";
+	case T_WEBURL: return "an http:// or https:// URL";
 	}
 	return "a value";
 }

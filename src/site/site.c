@@ -261,6 +261,61 @@ valid_url(const char *s, const char **why)
 	return 1;
 }
 
+/* http(s)://host[:port][/path]: a host, no spaces, a port in range. */
+static int
+valid_weburl(const char *s, const char **why)
+{
+	const char *host, *end, *p;
+
+	if (text_has_prefix(s, "https://"))
+		host = s + 8;
+	else if (text_has_prefix(s, "http://"))
+		host = s + 7;
+	else {
+		*why = "the scheme must be http:// or https://";
+		return 0;
+	}
+	for (p = s; *p; p++)
+		if (!isgraph((unsigned char)*p)) {
+			*why = "contains spaces or control characters";
+			return 0;
+		}
+	end = host + strcspn(host, "/?#");
+	if (memchr(host, '@', (size_t)(end - host))) {
+		*why = "has credentials in it (use token-secret)";
+		return 0;
+	}
+	p = memchr(host, ':', (size_t)(end - host));
+	if (p) {
+		const char *d;
+
+		for (d = p + 1; d < end; d++)
+			if (*d < '0' || *d > '9')
+				break;
+		if (d != end || d == p + 1 ||
+		    strtol(p + 1, NULL, 10) < 1 || strtol(p + 1, NULL, 10) > 65535) {
+			*why = "has a bad port";
+			return 0;
+		}
+		end = p;
+	}
+	{
+		char name[256];
+
+		if (end == host || end - host >= (long)sizeof(name)) {
+			*why = "has no host";
+			return 0;
+		}
+		memcpy(name, host, (size_t)(end - host));
+		name[end - host] = '\0';
+		if (!text_is_dns_name(name)) {
+			*why = "has no valid host name or address";
+			return 0;
+		}
+	}
+	return 1;
+}
+
 static const char *
 join(struct arena *a, const char *path, const char *key)
 {
@@ -444,6 +499,13 @@ scalar(struct loader *L, const struct field *fd, enum stype type,
 		if (!valid_url(s, &why)) {
 			findings_add(L->f, SEV_ERROR, path, in,
 			    "'%s' is not a backup target: %s", s, why);
+			return NULL;
+		}
+		break;
+	case T_WEBURL:
+		if (!valid_weburl(s, &why)) {
+			findings_add(L->f, SEV_ERROR, path, in,
+			    "'%s' is not a web URL: %s", s, why);
 			return NULL;
 		}
 		break;

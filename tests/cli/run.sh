@@ -56,7 +56,17 @@ if [ -w /dev/full ]; then
 	contains "$TMP/err" "cannot write to standard output"
 fi
 expect 1 "$S7" render --upstream "$TMP/empty-cache" -o "$TMP/r0"
-contains "$TMP/err" "is not in the cache"
+contains "$TMP/err" "upstream cache $TMP/empty-cache lacks "
+contains "$TMP/err" "; run 'sector7 fetch --upstream $TMP/empty-cache' (or 'sector7 fetch --upstream $TMP/empty-cache --mirror DIR')"
+# fetch: 0 when the cache is complete, 1 when a file cannot be had, 2 on usage
+expect 0 "$S7" fetch --check
+expect 1 "$S7" fetch --check --upstream "$TMP/empty-cache"
+contains "$TMP/out" "0 present"
+mkdir -p "$TMP/empty-mirror"
+expect 1 "$S7" fetch --upstream "$TMP/fetch-bad" --mirror "$TMP/empty-mirror"
+contains "$TMP/err" "metallb/v0.16.1/metallb-native.yaml: cannot open '$TMP/empty-mirror/metallb/v0.16.1/metallb-native.yaml'"
+expect 2 "$S7" fetch --mirror "$TMP/no-such-mirror"
+expect 2 "$S7" fetch --jobs 99
 # A cache holding a changed file fails the sha256 check.
 mkdir -p "$TMP/bad-cache" && cp -r "$SECTOR7_UPSTREAM"/. "$TMP/bad-cache/"
 chmod -R u+w "$TMP/bad-cache"

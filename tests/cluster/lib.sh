@@ -315,6 +315,8 @@ for f in files:
 PY
 }
 
-upstream_dir() { # where the upstream reference manifests are
-  echo "${SECTOR7_UPSTREAM:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)/shared/upstream}"
+upstream_dir() { # where the upstream reference manifests are (the copy beside the repository)
+  local m=${SECTOR7_MIRROR:-../shared/upstream}
+  case $m in /*) ;; *) m="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/$m" ;; esac
+  echo "$m"
 }

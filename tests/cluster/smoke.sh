@@ -9,7 +9,7 @@
 #              up.sh --addons do their job: see addons/smoke.sh
 #
 #   smoke.sh DIR [workloads] [crds] [addons]     (default: workloads crds)
-# Upstream data: $SECTOR7_UPSTREAM or <repo>/../shared/upstream.
+# Upstream data: $SECTOR7_MIRROR or <repo>/../shared/upstream (the copy of the pinned files).
 # Prints one line per check and "N passed, N failed" last; exit 1 if any failed.
 set -uo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)

@@ -3,8 +3,8 @@
 # tests/wiring/sites: the rules every object follows (check.py), then the
 # applications' own wiring (apps.py: AppFlowy, n8n, NocoDB).
 set -u
-S7=${SECTOR7:-build/sector7}
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+. "$(dirname "$0")/../lib.sh"
+cd "$ROOT"
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 fails=0 n=0
