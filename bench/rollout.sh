@@ -19,7 +19,8 @@ RUNS=${RUNS:-5}
 CDIR=$ROOT/build/bench-rollout
 TMP=$(mktemp -d)
 trap '"$ROOT/tests/cluster/down.sh" "$CDIR" --purge >/dev/null 2>&1; rm -rf "$TMP"' EXIT
-export SECTOR7_UPSTREAM=${SECTOR7_UPSTREAM:-/work/shared/upstream}
+# the upstream cache, filled from the copy beside the repository
+(cd "$ROOT" && "$S7" fetch --mirror "${SECTOR7_MIRROR:-../shared/upstream}" >/dev/null)
 BIN=$("$ROOT/tests/cluster/build.sh")
 K="$BIN/kubectl"
 cd "$ROOT"
