@@ -75,7 +75,7 @@ rn_deps() {
 }
 
 # ---- ownership of the bridge -----------------------------------------------------
-rn_owner() { ip -o link show "$RN_BR" 2>/dev/null | sed -n 's/.* alias sector7-realnode \(.*\)$/\1/p'; }
+rn_owner() { { ip -o link show "$RN_BR" 2>/dev/null || true; } | sed -n 's/.* alias sector7-realnode \(.*\)$/\1/p'; }
 
 # rn_claim DIR: the bridge is free, stale (its cluster is not running) or ours.
 rn_claim() {
@@ -182,7 +182,7 @@ if chains or dels:
     done
   done
   if command -v ipset >/dev/null; then
-    ipset list -n 2>/dev/null | grep -E '^(inet6:)?KUBE-' | while read -r s; do ipset destroy "$s" 2>/dev/null || true; done
+    { ipset list -n 2>/dev/null || true; } | { grep -E '^(inet6:)?KUBE-' || true; } | while read -r s; do ipset destroy "$s" 2>/dev/null || true; done
   fi
 }
 
@@ -535,7 +535,7 @@ for r in named:
     esac
   done <<<"$(echo "$plan" | sort -u)"
   # names ctr gave besides the ones wanted (a full name without a domain, import-DATE:*)
-  CTR images ls -q | grep -E '^import-[0-9-]+[:@]' | while read -r x; do CTR images rm "$x" >/dev/null 2>&1 || true; done
+  { CTR images ls -q | grep -E '^import-[0-9-]+[:@]' || true; } | while read -r x; do CTR images rm "$x" >/dev/null 2>&1 || true; done
   echo "$plan" | awk '{print $NF}'
 }
 
@@ -552,8 +552,8 @@ rn_import_all() {
       continue
     fi
     local names; names=$(rn_import "$f") || { echo "up.sh: importing $f failed" >&2; return 1; }
-    grep -vF -- " $f" "$seen" >"$seen.tmp" 2>/dev/null; echo "$key" >>"$seen.tmp"; mv -f "$seen.tmp" "$seen"
-    { grep -vF -- " $f" "$seen.names" 2>/dev/null; for x in $names; do echo "$x $f"; done; } >"$seen.names.tmp"; mv -f "$seen.names.tmp" "$seen.names"
+    { grep -vF -- " $f" "$seen" 2>/dev/null || true; echo "$key"; } >"$seen.tmp"; mv -f "$seen.tmp" "$seen"
+    { grep -vF -- " $f" "$seen.names" 2>/dev/null || true; for x in $names; do echo "$x $f"; done; } >"$seen.names.tmp"; mv -f "$seen.names.tmp" "$seen.names"
     n=$((n+1))
   done
   [ "$n" = 0 ] || rn_log "imported $n image archive(s) in $(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f", b-a}')s"
