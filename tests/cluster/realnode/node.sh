@@ -86,7 +86,9 @@ rn_claim() {
       echo "up.sh: the real node's network ($RN_BR, $RN_NET) belongs to the running cluster in $owner; stop it first (down.sh $owner)" >&2
       return 1
     fi
-    rn_log "removing the stale real-node network of ${owner:-an unknown cluster}"
+    rn_log "removing what is left of the real node of ${owner:-an unknown cluster}"
+    [ -z "$owner" ] || rn_node_down "$owner" || return 1
+    rn_kill_pods || return 1
     rn_net_down "${owner:-/nonexistent}" force
   fi
 }
@@ -338,9 +340,9 @@ rn_teardown() {
     flock -w 60 8 || true
     rn_net_down "$dir"
   ) 8>"$RN_LOCK"
+  [ "$rc" = 0 ] || { echo "realnode: teardown incomplete; run down.sh $dir again" >&2; return 1; }
   rm -rf "$dir/containerd/state" "$dir/cni/ipam"
   rm -f "$dir/realnode/active"
-  return $rc
 }
 
 # ---- configuration -----------------------------------------------------------------------------
