@@ -17,19 +17,6 @@ while read -r _n _ip _rest; do rn_ip_ok "$_ip" && RN_ADDRS+=("$_ip"); done <<<"$
 ( flock -w 60 8 || exit 1; rn_claim "$DIR" && rn_net_up "$DIR" "$RN_IP" "${RN_ADDRS[@]}" ) 8>"$RN_LOCK"
 rn_configure "$DIR" "$RN_NAME" "$RN_IP" "$RN_PODS_MAX" "$APISERVER_PORT"
 RN_T0=$(date +%s.%N)
-rn_node_up "$DIR" "$RN_NAME" "$RN_IP"
-
-# roles and labels the kubelet may not set on itself
-wait_for "node $RN_NAME registered" 60 kubelet "${KUBECTL[@]}" get node "$RN_NAME" -o name
-RN_L=(sector7.dev/real-node=true)
-[ "$RN_CP" = 1 ] && RN_L+=(node-role.kubernetes.io/control-plane=true node-role.kubernetes.io/master=true)
-[ "$RN_LABELS" = - ] || RN_L+=(${RN_LABELS//,/ })
-"${KUBECTL[@]}" label node "$RN_NAME" --overwrite "${RN_L[@]}" >/dev/null
-
-# ---- kube-proxy ---------------------------------------------------------------------
-start kube-proxy "$DIR" "$BIN/kube-proxy" --config="$DIR/realnode/kube-proxy.yaml"
-wait_for "kube-proxy /healthz" 60 kube-proxy curl -fsS "http://127.0.0.1:$RN_PROXY_HEALTH_PORT/healthz"
-
 # ---- cluster DNS ----------------------------------------------------------------------
 "${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=sector7-sim -f - >/dev/null <<EOF
 apiVersion: v1
@@ -59,11 +46,24 @@ endpoints:
   conditions: {ready: true}
 EOF
 start coredns "$DIR" "$RN_COREDNS" -conf "$DIR/realnode/Corefile"
-wait_for "CoreDNS /ready" 60 coredns curl -fsS "http://127.0.0.1:$RN_DNS_READY_PORT/ready"
+
+rn_node_up "$DIR" "$RN_NAME" "$RN_IP"
+# kube-proxy waits for its node by itself
+start kube-proxy "$DIR" "$BIN/kube-proxy" --config="$DIR/realnode/kube-proxy.yaml"
+
+
+# roles and labels the kubelet may not set on itself
+wait_for "node $RN_NAME registered" 60 kubelet "${KUBECTL[@]}" get node "$RN_NAME" -o name
+RN_L=(sector7.dev/real-node=true)
+[ "$RN_CP" = 1 ] && RN_L+=(node-role.kubernetes.io/control-plane=true node-role.kubernetes.io/master=true)
+[ "$RN_LABELS" = - ] || RN_L+=(${RN_LABELS//,/ })
+"${KUBECTL[@]}" label node "$RN_NAME" --overwrite "${RN_L[@]}" >/dev/null
 
 # ---- NetworkPolicy ----------------------------------------------------------------------
 start kube-router "$DIR" "$RN_KUBE_ROUTER" --kubeconfig="$DIR/pki/admin.kubeconfig" \
   --hostname-override="$RN_NAME" --service-cluster-ip-range="$RN_SVC" --iptables-sync-period=1m
+wait_for "CoreDNS /ready" 60 coredns curl -fsS "http://127.0.0.1:$RN_DNS_READY_PORT/ready"
+wait_for "kube-proxy /healthz" 60 kube-proxy curl -fsS "http://127.0.0.1:$RN_PROXY_HEALTH_PORT/healthz"
 wait_for "kube-router's KUBE-ROUTER-FORWARD chain" 60 kube-router iptables -w 5 -S KUBE-ROUTER-FORWARD
 
 wait_for "node $RN_NAME Ready" 60 kubelet node_ready "$RN_NAME"
