@@ -7,6 +7,7 @@
 #   make cluster-down stop it
 #   make cluster-up-real  the same with a real node (containerd, kubelet): IMAGES=DIR imports images
 #   make realnode-smoke   start a cluster with a real node, run its smoke test, stop it
+#   make realnode-lifecycle  start/stop/crash test of the real node (nothing left behind)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -30,7 +31,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
-        cluster-up-real realnode-smoke \
+        cluster-up-real realnode-smoke realnode-lifecycle \
         postgres-roles
 
 all: $(BUILD)/sector7
@@ -120,6 +121,9 @@ realnode-smoke:
 	@tests/cluster/up.sh $(RN_DIR) --real-node --addons metallb,local-path >/dev/null || \
 	  { tests/cluster/down.sh $(RN_DIR); exit 1; }
 	@tests/cluster/realnode/smoke.sh $(RN_DIR); rc=$$?; tests/cluster/down.sh $(RN_DIR); exit $$rc
+
+realnode-lifecycle:
+	@tests/cluster/realnode/lifecycle.sh $(CURDIR)/$(BUILD)/realnode-lifecycle
 
 fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	@for t in $^; do n=$$(basename $$t); echo "fuzz corpus: $$n"; \

@@ -179,6 +179,7 @@ lb_ip() { LBIP=$(KN get svc web-lb -o jsonpath='{.status.loadBalancer.ingress[0]
 check "the LoadBalancer Service gets an address from the pool" retry 60 lb_ip
 lb_ip || true
 check "the host reaches the LoadBalancer address ${LBIP:-?}" retry 15 sh -c "curl -fsS --max-time 2 http://${LBIP:-0.0.0.0}/ | grep -q '^hello from'"
+check "a pod reaches the LoadBalancer address ${LBIP:-?}" retry 15 EX client -- timeout 3 wget -qO- "http://${LBIP:-0.0.0.0}/"
 
 # ---- NetworkPolicy ------------------------------------------------------------------------------------
 KN apply -f - >/dev/null <<'EOF'
@@ -211,6 +212,21 @@ not_pulled() {
   echo "$m" | grep -q '127.0.0.1:9'
 }
 check "nothing is pulled: a missing image fails at the dead proxy 127.0.0.1:9" retry 30 not_pulled
+
+# ---- an image archive imported the way --images does it --------------------------------------------------
+import_tag_only() {
+  local t; t=$(mktemp -d)
+  mkdir -p "$t/root/bin" && cp /bin/busybox "$t/root/bin/" && ln -s busybox "$t/root/bin/sh" && ln -s busybox "$t/root/bin/echo" || return 1
+  echo "$TOKEN_IMG" >"$t/root/token"
+  python3 "$HERE/image/oci-image.py" "$t/root" 0.1 "$t/rn-smoke-app.tar" --cmd '["sh","-c","echo $(cat /token)"]' || return 1
+  ( . "$HERE/node.sh"; rn_import "$t/rn-smoke-app.tar" ) || return 1
+  rm -rf "$t"
+}
+TOKEN_IMG=img-$$-$RANDOM
+check "an OCI archive with a tag-only name imports as docker.io/library/<file>:<tag>" import_tag_only
+KN run imported --image=rn-smoke-app:0.1 --image-pull-policy=Never --restart=Never \
+  --overrides="{\"spec\":{\"nodeName\":\"$N\"}}" >/dev/null
+check "a pod runs the imported image" retry 30 sh -c "'$BIN/kubectl' -n $NS logs imported 2>/dev/null | grep -qx $TOKEN_IMG"
 
 # ---- storage across a node restart ---------------------------------------------------------------------------
 KN apply -f - >/dev/null <<EOF
