@@ -34,7 +34,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-usage() { sed -n '5,28p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
 DIR=""; NODES=""
 ADDONS=""; FRESH=0; TIMEOUT=${SECTOR7_CLUSTER_TIMEOUT:-180}; REAL=0; IMAGES=""
