@@ -24,6 +24,7 @@ RN_SVC=10.43.0.0/16
 RN_DNS=10.43.0.10
 RN_CGROUP=sector7-realnode
 RN_LOCK=/run/lock/sector7-realnode.lock
+mkdir -p /run/lock 2>/dev/null || true
 RN_CNI_NET=sector7-realnode
 RN_HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
