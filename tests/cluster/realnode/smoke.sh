@@ -127,7 +127,7 @@ mem_limit() {
   uid=$(KN get pod "$WEB" -o jsonpath='{.metadata.uid}')
   v=$(EX "$WEB" -- cat /sys/fs/cgroup/memory/memory.limit_in_bytes); echo "in the container: $v"
   [ "$v" = 67108864 ] || return 1
-  f=$(find /sys/fs/cgroup/memory/sector7-realnode -path "*pod$uid*" -name memory.limit_in_bytes | head -1)
+  f=$(find /sys/fs/cgroup/memory/sector7-realnode -type d -name "pod$uid" | head -1)/memory.limit_in_bytes
   echo "$f: $(cat "$f")"; [ "$(cat "$f")" = 67108864 ]
 }
 check "memory limit 64Mi lands in the pod's memory cgroup" mem_limit
