@@ -139,7 +139,7 @@ trap 'exit 130' INT TERM HUP
 
 # ---- ports ----------------------------------------------------------------------
 # Free ports are picked in 20000-32000 (below the ephemeral range), all on 127.0.0.1.
-pick_ports 11
+pick_ports $(( REAL ? 11 : 5 ))
 ETCD_PORT=${PORTS[0]} ETCD_PEER_PORT=${PORTS[1]} APISERVER_PORT=${PORTS[2]}
 KCM_PORT=${PORTS[3]} SCHED_PORT=${PORTS[4]}
 cat >"$DIR/ports.env" <<EOF
@@ -276,6 +276,13 @@ K8S_VERSION=$(sed -n 's/^kubernetes //p' "$BIN/VERSIONS")
 node_manifests "$NODES" "$K8S_VERSION" >"$DIR/nodes.yaml"
 # Nodes keep their status on create (as a kubelet's do); an existing node is left alone.
 if [ -s "$DIR/nodes.yaml" ]; then
+  # DIR's etcd is kept: a node left from an earlier start with other
+  # addresses (or one a real kubelet registered) is replaced
+  while read -r n ip real _; do
+    [ "$real" = 1 ] && continue
+    a=$("${KUBECTL[@]}" get node "$n" -o jsonpath='{.metadata.annotations.kwok\.x-k8s\.io/node} {.status.addresses[?(@.type=="InternalIP")].address}' 2>/dev/null) || continue
+    [ "$a" = "fake $ip" ] || "${KUBECTL[@]}" delete node "$n" >/dev/null
+  done <<<"$(node_manifests "$NODES" v0 --list)"
   "${KUBECTL[@]}" create -f "$DIR/nodes.yaml" 2>&1 | grep -v AlreadyExists >&2 || true
 fi
 NODE_NAMES=$(node_names "$NODES")

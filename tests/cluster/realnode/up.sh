@@ -15,6 +15,14 @@ echo "$RN_IMAGES" >"$DIR/realnode/images.own"
 RN_ADDRS=()
 while read -r _n _ip _rest; do rn_ip_ok "$_ip" && RN_ADDRS+=("$_ip"); done <<<"$RN_LIST"
 ( flock -w 60 8 || exit 1; rn_claim "$DIR" && rn_net_up "$DIR" "$RN_IP" "${RN_ADDRS[@]}" ) 8>"$RN_LOCK"
+# the kwok node of that name from an earlier start without --real-node goes
+if [ "$("${KUBECTL[@]}" get node "$RN_NAME" -o jsonpath='{.metadata.annotations.kwok\.x-k8s\.io/node}' 2>/dev/null)" = fake ]; then
+  "${KUBECTL[@]}" delete node "$RN_NAME" >/dev/null
+fi
+# Cluster egress is Direct: no node may carry an address off the bridge
+for _ip in $("${KUBECTL[@]}" get nodes -o jsonpath='{range .items[*]}{.status.addresses[?(@.type=="InternalIP")].address}{"\n"}{end}'); do
+  rn_ip_ok "$_ip" || case "$_ip" in 127.*) ;; *) echo "up.sh: a node has the InternalIP $_ip, off the bridge: refusing to go on" >&2; exit 1 ;; esac
+done
 rn_configure "$DIR" "$RN_NAME" "$RN_IP" "$RN_PODS_MAX" "$APISERVER_PORT"
 RN_T0=$(date +%s.%N)
 # ---- cluster DNS ----------------------------------------------------------------------
