@@ -60,9 +60,9 @@ TMP="$OUT/.tmp"; rm -rf "$TMP"; mkdir -p "$TMP"
 gobuild() { # gobuild MODULE_DIR ARGS...
   local dir=$1; shift
   if [ "${SECTOR7_BUILD_TIME:-}" = 1 ]; then
-    ( cd "$HERE/$dir" && /usr/bin/time -v "$GO" build "$@" )
+    ( cd "$HERE/$dir" && nice -n 10 /usr/bin/time -v "$GO" build "$@" )
   else
-    ( cd "$HERE/$dir" && "$GO" build "$@" )
+    ( cd "$HERE/$dir" && nice -n 10 "$GO" build "$@" )
   fi
 }
 
