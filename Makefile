@@ -6,6 +6,9 @@
 #   make test         install what is missing, then run every test, also under ASan+UBSan
 #   make cluster-up   start the simulated cluster in .cluster (KUBECONFIG=.cluster/kubeconfig)
 #   make cluster-down stop it
+#   make cluster-up-real  the same with a real node (containerd, kubelet): IMAGES=DIR imports images
+#   make realnode-smoke   start a cluster with a real node, run its smoke test, stop it
+#   make realnode-lifecycle  start/stop/crash test of the real node (nothing left behind)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -30,6 +33,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
+        cluster-up-real realnode-smoke realnode-lifecycle \
         postgres-roles backup-tests backup-integration fetch-test export-test alerts
 
 all: $(BUILD)/sector7
@@ -147,6 +151,19 @@ cluster-up:
 
 cluster-down:
 	@tests/cluster/down.sh .cluster
+
+# One node real (tests/cluster/realnode); needs root.
+cluster-up-real:
+	@tests/cluster/up.sh .cluster --real-node --addons $(CLUSTER_ADDONS) $(if $(IMAGES),--images $(IMAGES))
+
+RN_DIR = $(CURDIR)/$(BUILD)/realnode-cluster
+realnode-smoke:
+	@tests/cluster/up.sh $(RN_DIR) --real-node --addons metallb,local-path >/dev/null || \
+	  { tests/cluster/down.sh $(RN_DIR); exit 1; }
+	@tests/cluster/realnode/smoke.sh $(RN_DIR); rc=$$?; tests/cluster/down.sh $(RN_DIR); exit $$rc
+
+realnode-lifecycle:
+	@tests/cluster/realnode/lifecycle.sh $(CURDIR)/$(BUILD)/realnode-lifecycle
 
 fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	@for t in $^; do n=$$(basename $$t); echo "fuzz corpus: $$n"; \

@@ -27,10 +27,15 @@ if any_running "$DIR"; then
   echo "down.sh: stopped" >&2
 else
   rm -f "$DIR"/run/*.pid "$DIR/run/components"
+  teardown_realnode "$DIR"
   echo "down.sh: not running" >&2
 fi
 if [ "$PURGE" = 1 ]; then
+  if awk -v d="$DIR/" 'index($5, d) == 1 {f=1} END {exit !f}' /proc/self/mountinfo; then
+    echo "down.sh: something is still mounted under $DIR: not purging" >&2; exit 1
+  fi
   rm -rf "$DIR/etcd" "$DIR/pki" "$DIR/run" "$DIR/logs" "$DIR/addons" "$DIR/ports.env" \
-         "$DIR/nodes.yaml" "$DIR/egress-selector.yaml"
+         "$DIR/nodes.yaml" "$DIR/egress-selector.yaml" "$DIR/realnode" "$DIR/realnode.env" \
+         "$DIR/containerd" "$DIR/cni" "$DIR/kubelet" "$DIR/pod-logs" "$DIR/storage"
   echo "down.sh: purged state in $DIR" >&2
 fi

@@ -85,6 +85,17 @@ stop_all() {
   done
   [ -z "$pids" ] || { echo "stopping: PIDs$pids still alive" >&2; return 1; }
   rm -f "$dir"/run/*.pid "$dir/run/components"
+  teardown_realnode "$dir"
+}
+
+# teardown_realnode DIR: if DIR's cluster had a real node, kill what is left
+# of its pods and shims, unmount everything under DIR, remove its bridge and
+# iptables rules (realnode/node.sh). Nothing to do otherwise.
+teardown_realnode() {
+  [ -f "$1/realnode/active" ] || return 0
+  # shellcheck source=realnode/node.sh
+  . "$(dirname "${BASH_SOURCE[0]}")/realnode/node.sh"
+  rn_teardown "$1"
 }
 
 # start NAME DIR CMD...: run CMD in the background, log to DIR/logs/NAME.log.
@@ -206,9 +217,16 @@ EOF
 
 node_names() { echo "$1" | tr ',' '\n' | sed 's/:.*//' | grep -v '^$'; }
 
-# node_manifests SPEC K8S_VERSION: Node objects for kwok (see up.sh --nodes).
+# Default InternalIP of the i-th node: NODE_IP_BASE.(10+i). The real node's
+# set-up (realnode/node.sh) moves it onto its bridge.
+NODE_IP_BASE=${NODE_IP_BASE:-172.30.0}
+
+# node_manifests SPEC K8S_VERSION [--list]: Node objects for kwok (see up.sh
+# --nodes); a node with the attribute `real` is left out (its kubelet registers
+# it). With --list: one line per node, "NAME IP REAL(0/1) CP(0/1) PODS LABELS"
+# (LABELS comma-separated K=V, or -).
 node_manifests() {
-  local spec=$1 ver=$2 i=0 entry name attr cp gpu cpu mem pods ip labels
+  local spec=$1 ver=$2 list=${3:-} i=0 entry name attr cp gpu cpu mem pods ip labels real res
   local IFS_SAVE=$IFS
   IFS=','
   for entry in $spec; do
@@ -216,15 +234,16 @@ node_manifests() {
     [ -n "$entry" ] || continue
     name=${entry%%:*}
     echo "$name" | grep -Eqx '[a-z0-9]([-a-z0-9]*[a-z0-9])?' || { echo "up.sh: bad node name '$name'" >&2; return 2; }
-    cp=0 gpu=0 cpu=4 mem=16Gi pods=110 ip="172.30.0.$((10+i))" labels=""
+    cp=0 gpu=0 cpu=4 mem=16Gi pods=110 ip="$NODE_IP_BASE.$((10+i))" labels="" real=0 res=0
     local rest=${entry#"$name"}; rest=${rest#:}
     local oldifs=$IFS; IFS=':'
     for attr in $rest; do
       case "$attr" in
         cp|control-plane) cp=1 ;;
-        gpu=*) gpu=${attr#gpu=} ;;
-        cpu=*) cpu=${attr#cpu=} ;;
-        memory=*|mem=*) mem=${attr#*=} ;;
+        real) real=1 ;;
+        gpu=*) gpu=${attr#gpu=}; res=1 ;;
+        cpu=*) cpu=${attr#cpu=}; res=1 ;;
+        memory=*|mem=*) mem=${attr#*=}; res=1 ;;
         pods=*) pods=${attr#pods=} ;;
         ip=*) ip=${attr#ip=} ;;
         label=*=*) labels="$labels ${attr#label=}" ;;
@@ -233,6 +252,16 @@ node_manifests() {
     done
     IFS=$oldifs
     echo "$gpu$cpu$pods" | grep -Eqx '[0-9]+' || { echo "up.sh: gpu/cpu/pods must be integers in '$entry'" >&2; return 2; }
+    echo "$ip" | grep -Eqx '([0-9]{1,3}\.){3}[0-9]{1,3}' || { echo "up.sh: bad ip in '$entry'" >&2; return 2; }
+    if [ "$real" = 1 ] && [ "$res" = 1 ]; then
+      echo "up.sh: a real node reports its own cpu, memory and GPUs: drop them from '$entry'" >&2; return 2
+    fi
+    if [ "$list" = --list ]; then
+      local l=${labels# }; l=${l// /,}
+      echo "$name $ip $real $cp $pods ${l:--}"
+      i=$((i+1)); IFS=','; continue
+    fi
+    if [ "$real" = 1 ]; then i=$((i+1)); IFS=','; continue; fi
     cat <<EOF
 apiVersion: v1
 kind: Node

@@ -11,6 +11,17 @@
 #                 (namespace, RBAC, StorageClass local-path, ConfigMap) first,
 #                 server-side with field manager sector7-sim.
 
+# With a real node, local-path volumes live under DIR/storage/local-path (the
+# helper pods really run there); the upstream default /opt/local-path-provisioner
+# is only ever "used" by kwok's simulated helper pods.
+local_path_dir() {
+  if [ -f "$1/realnode/active" ]; then
+    sed "s|\"/opt/local-path-provisioner\"|\"$1/storage/local-path\"|"
+  else
+    cat
+  fi
+}
+
 start_addons() { # start_addons DIR LIST
   local dir=$1 list=$2 a bin up kc="$1/pki/admin.kubeconfig"
   up=$(upstream_dir)
@@ -36,7 +47,7 @@ start_addons() { # start_addons DIR LIST
         ;;
       local-path)
         [ -f "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" ] || { echo "up.sh: no local-path-storage.yaml under $up" >&2; return 1; }
-        yaml_docs Deployment --not "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" | "${apply[@]}" >/dev/null
+        yaml_docs Deployment --not "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" | local_path_dir "$dir" | "${apply[@]}" >/dev/null
         pick_ports 1
         start addon-local-path "$dir" "$HERE/addons/supervise.sh" "$HERE/addons/launch.sh" local-path "$dir/" "$bin" "${PORTS[@]}"
         echo "ADDON_LOCAL_PATH_HEALTH_PORT=${PORTS[0]}" >>"$dir/ports.env"
@@ -69,7 +80,7 @@ start_addons() { # start_addons DIR LIST
         # under Longhorn's provisioner name, and the StorageClass
         # longhorn-manager would create (simulated).
         [ -f "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" ] || { echo "up.sh: no local-path-storage.yaml under $up" >&2; return 1; }
-        yaml_docs Deployment --not "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" | "${apply[@]}" >/dev/null
+        yaml_docs Deployment --not "$up/local-path-provisioner/v0.0.37/local-path-storage.yaml" | local_path_dir "$dir" | "${apply[@]}" >/dev/null
         pick_ports 1
         start addon-longhorn-volumes "$dir" "$HERE/addons/supervise.sh" "$HERE/addons/launch.sh" longhorn-volumes "$dir/" "$bin" "${PORTS[0]}"
         wait_for "longhorn volumes /health" 60 addon-longhorn-volumes curl -fsS "http://127.0.0.1:${PORTS[0]}/health"
