@@ -139,7 +139,7 @@ trap 'exit 130' INT TERM HUP
 
 # ---- ports ----------------------------------------------------------------------
 # Free ports are picked in 20000-32000 (below the ephemeral range), all on 127.0.0.1.
-pick_ports $(( REAL ? 11 : 5 ))
+pick_ports $(( REAL ? 12 : 5 ))
 ETCD_PORT=${PORTS[0]} ETCD_PEER_PORT=${PORTS[1]} APISERVER_PORT=${PORTS[2]}
 KCM_PORT=${PORTS[3]} SCHED_PORT=${PORTS[4]}
 cat >"$DIR/ports.env" <<EOF
@@ -152,7 +152,9 @@ EOF
 if [ "$REAL" = 1 ]; then
   RN_KUBELET_HEALTH_PORT=${PORTS[5]} RN_PROXY_HEALTH_PORT=${PORTS[6]} RN_PROXY_METRICS_PORT=${PORTS[7]}
   RN_DNS_PORT=${PORTS[8]} RN_DNS_HEALTH_PORT=${PORTS[9]} RN_DNS_READY_PORT=${PORTS[10]}
+  RN_API_PORT=${PORTS[11]}
   cat >>"$DIR/ports.env" <<EOF
+RN_API_PORT=$RN_API_PORT
 RN_KUBELET_HEALTH_PORT=$RN_KUBELET_HEALTH_PORT
 RN_PROXY_HEALTH_PORT=$RN_PROXY_HEALTH_PORT
 RN_PROXY_METRICS_PORT=$RN_PROXY_METRICS_PORT

@@ -60,7 +60,7 @@ rn_nodes() {
 # ---- packages -------------------------------------------------------------------
 rn_deps() {
   local p missing=""
-  for p in containerd runc containernetworking-plugins iptables ipset busybox-static gcc libc6-dev; do
+  for p in containerd runc containernetworking-plugins iptables ipset busybox-static gcc libc6-dev socat; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
   done
   [ -z "$missing" ] && return 0

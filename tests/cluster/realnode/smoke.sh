@@ -142,6 +142,10 @@ kill "$PF" 2>/dev/null; wait "$PF" 2>/dev/null; PF=""
 # ---- Services, DNS -------------------------------------------------------------------------------
 CIP=$(KN get svc web -o jsonpath='{.spec.clusterIP}')
 check "a pod reaches the Service's ClusterIP $CIP" retry 15 EX client -- timeout 3 wget -qO- "http://$CIP/"
+# In-cluster clients (operators, the ingress controller) reach the API
+# server as the Service default/kubernetes.
+check "a pod reaches the API server as kubernetes.default (10.43.0.1:443)" retry 15 EX client -- \
+  nc -w 3 10.43.0.1 443 -e true
 check "cluster DNS: web.$NS.svc.cluster.local resolves to $CIP" sh -c "'$BIN/kubectl' -n $NS exec client -- nslookup web.$NS.svc.cluster.local | grep -q 'Address: $CIP'"
 check "a pod reaches the Service by name" EX client -- timeout 3 wget -qO- http://web/
 nxdomain() {

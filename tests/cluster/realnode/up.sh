@@ -55,6 +55,30 @@ endpoints:
 EOF
 start coredns "$DIR" "$RN_COREDNS" -conf "$DIR/realnode/Corefile"
 
+# ---- the API server, for pods ------------------------------------------------------------
+# The API server listens on 127.0.0.1 only.  Pods reach it as k3s's do, as
+# the Service default/kubernetes (10.43.0.1:443, in the serving
+# certificate): its endpoint is a forwarder on the host's bridge address,
+# the one address and port of the host the guards let pods reach besides
+# the kubelet's.
+start apiserver-proxy "$DIR" socat "TCP-LISTEN:$RN_API_PORT,bind=$RN_HOST,fork,reuseaddr" \
+  "TCP:127.0.0.1:$APISERVER_PORT"
+"${IPT[@]}" -t mangle -I SECTOR7-RN-IN 3 -d "$RN_HOST/32" -p tcp --dport "$RN_API_PORT" -j RETURN
+"${KUBECTL[@]}" apply --server-side --force-conflicts --field-manager=sector7-sim -f - >/dev/null <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes-host
+  namespace: default
+  labels: {kubernetes.io/service-name: kubernetes, endpointslice.kubernetes.io/managed-by: sector7-sim}
+addressType: IPv4
+ports:
+- {name: https, port: $RN_API_PORT, protocol: TCP}
+endpoints:
+- addresses: [$RN_HOST]
+  conditions: {ready: true}
+EOF
+
 rn_node_up "$DIR" "$RN_NAME" "$RN_IP"
 # kube-proxy waits for its node by itself
 start kube-proxy "$DIR" "$BIN/kube-proxy" --config="$DIR/realnode/kube-proxy.yaml"
