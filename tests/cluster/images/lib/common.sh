@@ -21,7 +21,7 @@ deb_rootfs() {
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/lintian/*' \
-    --customize-hook='for f in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb -f "$f" Package Version | paste -sd" "; done | LC_ALL=C sort > "'"$WORK"'/packages.txt"' \
+    --extract-hook='for f in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb -W --showformat="${Package} ${Version}\\n" "$f"; done | LC_ALL=C sort > "'"$WORK"'/packages.txt"' \
     trixie "$ROOTFS" \
     "deb [signed-by=$keyring] $DEBIAN_MIRROR trixie main" \
     "deb [signed-by=$keyring] $DEBIAN_MIRROR trixie-updates main" \
