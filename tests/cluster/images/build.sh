@@ -12,7 +12,8 @@
 #
 # Each archive is cached as ~/.cache/sector7/images/NAME-HASH.tar, HASH a
 # sha256 over the recipe's files (recipes/NAME/*, its pinned versions
-# included) and the shared build code (lib/).  An unchanged recipe builds
+# included) and the build code it uses (lib/base.sh, build-one.sh, oci.py and
+# the lib/*.sh its USES= line names).  An unchanged recipe builds
 # nothing.  Builds run one at a time (a lock), under nice -n 10.
 # Prints one line per image: name, reference(s), size, build time or "cached".
 set -euo pipefail
@@ -39,14 +40,21 @@ for n in "${NAMES[@]}"; do
   [ -f "$HERE/recipes/$n/recipe.sh" ] || { echo "build.sh: no recipe '$n' (see $HERE/recipes)" >&2; exit 2; }
 done
 
+# The hash: the recipe's files, the shared build code and the helper files
+# the recipe names in its USES= line (so a change to the npm helpers does not
+# rebuild the Go images).  containerd.sh and checks/ are for test.sh only.
 recipe_hash() {
-  ( cd "$HERE" && find "recipes/$1" lib -type f | LC_ALL=C sort | while read -r f; do
+  local uses f
+  uses=$(sed -n 's/^USES=//p' "$HERE/recipes/$1/recipe.sh" | tr -d '()"' | head -1)
+  ( cd "$HERE" && { find "recipes/$1" -type f; echo lib/base.sh; echo lib/build-one.sh; echo lib/oci.py
+                    for f in $uses; do echo "lib/$f.sh"; done; } | LC_ALL=C sort -u | while read -r f; do
+      [ -f "$f" ] || { echo "build.sh: $1: no $f (USES=$uses)" >&2; exit 1; }
       echo "== $f"; cat "$f"; done ) | sha256sum | cut -c1-16
 }
 
 # Reads a recipe's declarations (REFS, VERSION, ...) in a subshell.
 recipe_field() { # NAME FIELD
-  ( set +u; source "$HERE/lib/common.sh"; source "$HERE/recipes/$1/recipe.sh"
+  ( set +u; source "$HERE/lib/base.sh"; source "$HERE/recipes/$1/recipe.sh"
     case $2 in REFS) printf '%s\n' "${REFS[@]}" ;; *) eval "printf '%s\n' \"\${$2}\"" ;; esac )
 }
 

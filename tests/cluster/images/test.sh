@@ -67,6 +67,41 @@ run() {
   $CTR -n k8s.io run --rm --read-only --net-host "${opts[@]}" "$img" "$id" "$@"
 }
 
+# pg_start: one PostgreSQL container (the postgresql image) on a free
+# loopback port for the apps' checks, with role app (password app-test) and
+# the databases n8n and nocodb.  Sets PG_PORT.
+PG_PORT=
+pg_start() {
+  [ -n "$PG_PORT" ] && return 0
+  $CTR -n k8s.io images ls -q | grep -qx localhost/sector7/postgresql:17-pgvector || \
+    { "$HERE/build.sh" --out "$OUT" postgresql >&2 && import postgresql >/dev/null; }
+  local d="$T/apps-pg" i
+  PG_PORT=$(free_port)
+  mkdir -p "$d/data" "$d/run"; chown 26:26 "$d/data" "$d/run"
+  local m=(--mount "type=bind,src=$d/data,dst=/var/lib/postgresql/data,options=rbind:rw"
+           --mount "type=bind,src=$d/run,dst=/run,options=rbind:rw")
+  run apps-pg-init localhost/sector7/postgresql:17-pgvector "${m[@]}" -- \
+    initdb -U postgres -D /var/lib/postgresql/data/pgdata --auth-local=trust --auth-host=scram-sha-256 >/dev/null
+  $CTR -n k8s.io run -d --read-only --net-host "${m[@]}" localhost/sector7/postgresql:17-pgvector apps-pg \
+    postgres -D /var/lib/postgresql/data/pgdata -c listen_addresses=127.0.0.1 -p "$PG_PORT" -c unix_socket_directories=/run >/dev/null
+  for i in $(seq 1 100); do
+    $CTR -n k8s.io tasks exec --exec-id r$i apps-pg pg_isready -h /run -p "$PG_PORT" >/dev/null 2>&1 && break
+    sleep 0.2
+  done
+  $CTR -n k8s.io tasks exec --exec-id roles apps-pg psql -h /run -p "$PG_PORT" -U postgres -v ON_ERROR_STOP=1 -q \
+    -c "CREATE ROLE app LOGIN PASSWORD 'app-test'" -c "CREATE DATABASE n8n OWNER app" -c "CREATE DATABASE nocodb OWNER app" >/dev/null
+}
+
+# http_wait URL SECONDS: until URL answers 200 (curl on the host, loopback).
+http_wait() {
+  local url=$1 max=$2 i
+  for i in $(seq 1 "$max"); do
+    [ "$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "$url" 2>/dev/null)" = 200 ] && return 0
+    sleep 1
+  done
+  return 1
+}
+
 for name in "${NAMES[@]}"; do
   source "$HERE/checks/$name.sh"
   "test_${name//-/_}"

@@ -5,7 +5,7 @@ set -euo pipefail
 HERE=$1 NAME=$2
 export SOURCE_DATE_EPOCH=0 LC_ALL=C.UTF-8
 cd "$WORK"
-source "$HERE/lib/common.sh"
+for f in "$HERE"/lib/base.sh "$HERE"/lib/deb.sh "$HERE"/lib/go.sh "$HERE"/lib/node.sh "$HERE"/lib/cargo.sh; do source "$f"; done
 source "$HERE/recipes/$NAME/recipe.sh"
 build
 write_config

@@ -9,6 +9,7 @@
 # every instance Pod's bootstrap-controller init container runs
 # `/manager bootstrap /controller/manager` from this image, which copies the
 # binary into the Pod's shared volume for the PostgreSQL container.
+USES=(deb go)
 VERSION=1.30.0
 SOURCE="Go module github.com/cloudnative-pg/cloudnative-pg@v1.30.0 (go 1.26), Debian trixie ca-certificates, tzdata"
 REFS=(ghcr.io/cloudnative-pg/cloudnative-pg:1.30.0)

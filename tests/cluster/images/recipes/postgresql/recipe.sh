@@ -11,6 +11,7 @@
 # by digest, which no local build can match: the image is named with local
 # references (see overrides.yaml).  The "standard" images also carry
 # pgaudit and pg_failover_slots; the catalog uses neither.
+USES=(deb)
 VERSION=17.12-pgvector0.8.0
 SOURCE="Debian trixie postgresql-17 17.12-0+deb13u1, postgresql-17-pgvector 0.8.0-1, locales 2.41"
 REFS=(localhost/sector7/postgresql:17-pgvector localhost/sector7/postgresql:17.12-pgvector0.8.0-trixie)

