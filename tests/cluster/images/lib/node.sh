@@ -21,13 +21,47 @@ node_runtime() {
 # npm_global PREFIX PKG@VERSION...: `npm install -g` into PREFIX with the
 # node of node_runtime (native modules are built for it, against its
 # headers; no prebuilt binary can be downloaded here) and the host's npm.
+#
+# NPM_SKIP_BUILD="PKG ...": packages whose install scripts must not run
+# (they download sources or binaries from elsewhere than npm, which fails
+# here): everything is installed with --ignore-scripts, then `npm rebuild`
+# runs the install scripts of every other package that has one.
 npm_global() {
   local prefix=$1; shift
+  if [ -z "${NPM_SKIP_BUILD:-}" ]; then
+    npm_run install -g --prefix "$prefix" --omit=dev "$@"
+    return
+  fi
+  npm_run install -g --prefix "$prefix" --omit=dev --ignore-scripts "$@"
+  local names
+  names=$(python3 - "$prefix/lib/node_modules" $NPM_SKIP_BUILD <<'EOF2'
+import json, os, sys
+root, skip = sys.argv[1], set(sys.argv[2:])
+names = set()
+for d, dirs, files in os.walk(root):
+    if "package.json" not in files or os.path.basename(os.path.dirname(d.rstrip("/"))) not in ("node_modules",) and not os.path.basename(os.path.dirname(os.path.dirname(d))) == "node_modules":
+        continue
+    try:
+        pj = json.load(open(os.path.join(d, "package.json")))
+    except Exception:
+        continue
+    sc = pj.get("scripts") or {}
+    if any(k in sc for k in ("preinstall", "install", "postinstall")) or "binding.gyp" in files:
+        if pj.get("name") and pj["name"] not in skip:
+            names.add(pj["name"])
+print(" ".join(sorted(names)))
+EOF2
+)
+  log "npm: install scripts skipped for: $NPM_SKIP_BUILD; rebuilding: $names"
+  [ -z "$names" ] || ( cd "$prefix" && npm_run rebuild -g --prefix "$prefix" $names )
+}
+
+npm_run() {
   local npmcli
   npmcli=$(dirname "$(readlink -f "$(command -v npm)")")/npm-cli.js
   [ -f "$npmcli" ] || npmcli=/usr/lib/node_modules/npm/bin/npm-cli.js
   PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_cache="$NPM_CACHE" \
     npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
     npm_config_loglevel=warn npm_config_foreground_scripts=true \
-    nice -n 10 "$NODE_DIR/bin/node" "$npmcli" install -g --prefix "$prefix" --omit=dev "$@" >&2
+    nice -n 10 "$NODE_DIR/bin/node" "$npmcli" "$@" >&2
 }

@@ -25,7 +25,12 @@ build() {
   ca_bundle
   install -D -m 0755 "$NODE_DIR/bin/node" "$ROOTFS/usr/local/bin/node"
   local t0=$SECONDS
-  npm_global "$ROOTFS/usr/local" "n8n@$VERSION"
+  # @confluentinc/kafka-javascript (n8n's Kafka nodes) has no prebuilt
+  # binary it can download here, and its source build downloads librdkafka's
+  # dependencies (zlib, openssl, zstd, curl) from their sites: it is left
+  # unbuilt, so the Kafka trigger/node cannot load; every other native module
+  # (sqlite3, isolated-vm, ...) is compiled.
+  NPM_SKIP_BUILD="@confluentinc/kafka-javascript" npm_global "$ROOTFS/usr/local" "n8n@$VERSION"
   log "n8n: npm install took $((SECONDS - t0)) s"
   # the install ran as root: nothing in the image is writable by node
   chown -R 0:0 "$ROOTFS/usr/local"
