@@ -40,7 +40,7 @@ PY
       sh -c "$CTR -n k8s.io run --rm --read-only --net-host \
         --mount type=bind,src=$d/rootfs/controller,dst=/controller,options=rbind:ro \
         localhost/sector7/postgresql:17-pgvector cnpg4 sh -c '
-          [ \$(id -u) = 26 ] && /controller/manager instance --help | grep -q initdb &&
+          [ \$(id -u) = 26 ] && /controller/manager instance init --help | grep -q -- --initdb-flags &&
           for b in initdb postgres pg_ctl pg_controldata pg_basebackup pg_rewind pg_isready; do command -v \$b >/dev/null || exit 1; done'"
   else
     bad "cloudnative-pg: the PostgreSQL image is not built (build.sh postgresql)"

@@ -21,6 +21,8 @@ node_runtime() {
 # npm_global PREFIX PKG@VERSION...: `npm install -g` into PREFIX with the
 # node of node_runtime (native modules are built for it, against its
 # headers; no prebuilt binary can be downloaded here) and the host's npm.
+# Package metadata already in the cache is used without asking the registry
+# again (prefer-offline): an unchanged recipe rebuilt reads npm's cache only.
 #
 # NPM_SKIP_BUILD="PKG ...": packages whose install scripts must not run
 # (they download sources or binaries from elsewhere than npm, which fails
@@ -62,6 +64,6 @@ npm_run() {
   [ -f "$npmcli" ] || npmcli=/usr/lib/node_modules/npm/bin/npm-cli.js
   PATH="$NODE_DIR/bin:$PATH" npm_config_nodedir="$NODE_DIR" npm_config_cache="$NPM_CACHE" \
     npm_config_update_notifier=false npm_config_fund=false npm_config_audit=false \
-    npm_config_loglevel=warn npm_config_foreground_scripts=true \
+    npm_config_loglevel=warn npm_config_foreground_scripts=true npm_config_prefer_offline=true \
     nice -n 10 "$NODE_DIR/bin/node" "$npmcli" "$@" >&2
 }
