@@ -28,6 +28,7 @@ fi
 source "$HERE/lib/containerd.sh"
 T=$(mktemp -d /tmp/sector7-images-test.XXXXXX)
 PIDS=()
+PASS=0 FAILN=0
 cleanup() {
   local p
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
@@ -38,12 +39,15 @@ cleanup() {
   done
   ctrd_stop "$T"
   umount -R "$T/root" 2>/dev/null || true
+  if [ "$FAILN" -gt 0 ]; then
+    local l
+    for l in "$T"/*/log; do [ -f "$l" ] && { echo "--- last lines of $l"; tail -25 "$l"; }; done
+  fi
   rm -rf "$T"
 }
 trap cleanup EXIT
 ctrd_start "$T"
 
-PASS=0 FAILN=0
 ok() { echo "ok $*"; PASS=$((PASS + 1)); }
 bad() { echo "FAIL $*"; FAILN=$((FAILN + 1)); }
 check() { # NAME DESCRIPTION COMMAND...
@@ -100,6 +104,18 @@ http_wait() {
     sleep 1
   done
   return 1
+}
+
+# run_spec ID NAME [--mount SRC:DST:MODE]... [--env K=V]... [-- ARGS...]:
+# NAME's image as a kubelet would run it (image user, RLIMIT_NOFILE of the
+# runtime rather than ctr's 1024), in the foreground; see checks/spec.py.
+run_spec() {
+  local id=$1 name=$2; shift 2
+  mkdir -p "$T/rootfs-$name"
+  ctr oci spec > "$T/default-spec.json"
+  python3 "$HERE/checks/spec.py" "$T/default-spec.json" "$OUT/$name.tar" "$T/rootfs-$name" \
+    "$(ulimit -Hn)" "$@" > "$T/spec-$id.json"
+  $CTR -n k8s.io run --rm --config "$T/spec-$id.json" "$id"
 }
 
 for name in "${NAMES[@]}"; do
