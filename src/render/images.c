@@ -90,8 +90,15 @@ walk(struct arena *a, const struct image_map *m, struct ynode *n, int image)
 	}
 	for (i = 0; i < n->n; i++) {
 		const char *k = n->v[2 * i]->str;
+		struct ynode *v = n->v[2 * i + 1];
 
-		changed += walk(a, m, n->v[2 * i + 1],
+		if (m->preloaded && strcmp(k, "imagePullPolicy") == 0 &&
+		    v->kind == Y_SCALAR && strcmp(v->str, "Always") == 0) {
+			n->v[2 * i + 1] = ynode_str(a, "IfNotPresent");
+			changed++;
+			continue;
+		}
+		changed += walk(a, m, v,
 		    strcmp(k, "image") == 0 || strcmp(k, "imageName") == 0);
 	}
 	return changed;
@@ -103,7 +110,7 @@ render_images(struct rendered *r, const struct image_map *m,
 {
 	size_t i;
 
-	if (m->mirror == NULL && m->n == 0)
+	if (m->mirror == NULL && m->n == 0 && !m->preloaded)
 		return 0;
 	for (i = 0; i < r->nobjs; i++) {
 		struct robject *o = &r->objs[i];

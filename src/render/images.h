@@ -17,6 +17,7 @@ struct image_map {
 	const char *mirror;		/* "registry.lan:5000[/prefix]", or NULL */
 	const char **from, **to;	/* overrides */
 	size_t n;
+	int preloaded;			/* imagePullPolicy Always -> IfNotPresent */
 };
 
 /*

@@ -534,6 +534,7 @@ site_images(struct rendered *r, const struct site *s, struct s7_error *err)
 
 	memset(&m, 0, sizeof(m));
 	m.mirror = ynode_get_str(im, "mirror");
+	m.preloaded = ynode_truthy(ynode_get(im, "preloaded"));
 	if (ov && ov->kind == Y_SEQ && ov->n) {
 		m.from = arena_array(&r->arena, ov->n, sizeof(*m.from));
 		m.to = arena_array(&r->arena, ov->n, sizeof(*m.to));

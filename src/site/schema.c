@@ -215,6 +215,8 @@ static const struct field images_fields[] = {
 	  "a registry holding copies of every image as REGISTRY/PATH:TAG (the layout of skopeo sync --scoped), e.g. registry.lan:5000/mirror: every image reference is rewritten to it, digests kept" },
 	{ "overrides", T_LIST, 0, "[]", NULL, 0, 0, override_fields, 0,
 	  "exact image references replaced by others, before the mirror (an image you build yourself)" },
+	{ "preloaded", T_BOOL, 0, "false", NULL, 0, 0, NULL, 0,
+	  "the images are already on the nodes (k3s's air-gap image archives): no container asks to pull one it has (imagePullPolicy Always becomes IfNotPresent)" },
 	{ NULL },
 };
 

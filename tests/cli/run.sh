@@ -168,6 +168,11 @@ grep -q 'imageName: registry.vault.home.arpa:5000/local/postgresql:17-pgvector' 
 	fail "the override of the PostgreSQL image did not reach the Clusters"
 grep -q 'ghcr.io/cloudnative-pg/postgresql:17.11' "$TMP/out" &&
 	fail "the overridden PostgreSQL reference is still rendered somewhere"
+grep -q 'imagePullPolicy: Always' "$TMP/out" &&
+	fail "images.preloaded: a container still asks to pull every time"
+expect 0 "$S7" render
+grep -q 'imagePullPolicy: Always' "$TMP/out" ||
+	fail "without images.preloaded the upstream pull policies (CloudNativePG's Always) should stay"
 
 # --- no network: check, render and dns work without any interface ---
 if unshare -n true 2>/dev/null; then
