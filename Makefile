@@ -56,7 +56,7 @@ $(BUILD)/sector7: $(BUILD)/src/main.o $(filter $(BUILD)/src/cmd/%,$(OBJ)) $(BUIL
 	@echo "  LINK $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsector7.a
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libsector7.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
