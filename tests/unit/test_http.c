@@ -364,8 +364,9 @@ headers(const char *base)
 	CHECK(http_do(c, &r, &err) == 0 && r.body_out.len == 1048576);
 	CHECK(memcmp(r.body_out.buf + 1048560, "0123456789abcdef", 16) == 0);
 	http_req_release(&r);
-	CHECK(http_client_new(&c, "http://127.0.0.1:1/\r\nX: y", NULL, &err) < 0);
 	http_client_free(c);
+	CHECK(http_client_new(&c, "http://127.0.0.1:1/\r\nX: y", NULL, &err) < 0);
+	CHECK(c == NULL);
 }
 
 /*
