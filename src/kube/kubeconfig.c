@@ -41,14 +41,84 @@ struct entry {
 	const char *file;
 };
 
+/* Entries by name, hashed: a kubeconfig may hold thousands. */
+struct entries {
+	struct entry *v;
+	size_t n, alloc;
+	size_t *slot;		/* index + 1; 0: empty */
+	size_t nslots;
+};
+
 struct merged {
-	struct entry *clusters, *users, *contexts;
-	size_t nclusters, nusers, ncontexts;
-	size_t aclusters, ausers, acontexts;
+	struct entries clusters, users, contexts;
 	const char *current;
 	const char *current_file;
 	char files[1024];		/* for messages */
 };
+
+static size_t
+name_hash(const char *s)
+{
+	size_t h = 5381;
+
+	for (; *s; s++)
+		h = h * 33 + (unsigned char)*s;
+	return h;
+}
+
+static const struct entry *
+find(const struct entries *es, const char *name)
+{
+	size_t i, mask;
+
+	if (es->nslots == 0)
+		return NULL;
+	mask = es->nslots - 1;
+	for (i = name_hash(name) & mask; es->slot[i]; i = (i + 1) & mask)
+		if (strcmp(es->v[es->slot[i] - 1].name, name) == 0)
+			return &es->v[es->slot[i] - 1];
+	return NULL;
+}
+
+static void
+entries_put(struct entries *es, const char *name, const struct ynode *body,
+    const char *file)
+{
+	size_t i, mask;
+
+	if (2 * (es->n + 1) > es->nslots) {
+		free(es->slot);
+		es->nslots = es->nslots ? 2 * es->nslots : 16;
+		es->slot = xcalloc(es->nslots, sizeof(*es->slot));
+		mask = es->nslots - 1;
+		for (i = 0; i < es->n; i++) {
+			size_t j = name_hash(es->v[i].name) & mask;
+
+			while (es->slot[j])
+				j = (j + 1) & mask;
+			es->slot[j] = i + 1;
+		}
+	}
+	ALLOC_GROW(es->v, es->n + 1, es->alloc);
+	es->v[es->n].name = name;
+	es->v[es->n].body = body;
+	es->v[es->n].file = file;
+	mask = es->nslots - 1;
+	for (i = name_hash(name) & mask; es->slot[i]; i = (i + 1) & mask)
+		;
+	es->slot[i] = ++es->n;
+}
+
+static void
+merged_release(struct merged *m)
+{
+	free(m->clusters.v);
+	free(m->clusters.slot);
+	free(m->users.v);
+	free(m->users.slot);
+	free(m->contexts.v);
+	free(m->contexts.slot);
+}
 
 void
 kubeconfig_init(struct kubeconfig *kc)
@@ -96,12 +166,11 @@ at_error(struct s7_error *err, const struct ynode *at, const char *file,
 }
 
 static int
-add_entries(struct kubeconfig *kc, const struct ynode *root, const char *file,
-    const char *list, const char *inner, struct entry **v, size_t *n,
-    size_t *alloc, struct s7_error *err)
+add_entries(const struct ynode *root, const char *file, const char *list,
+    const char *inner, struct entries *es, struct s7_error *err)
 {
 	const struct ynode *seq = ynode_get(root, list);
-	size_t i, j;
+	size_t i;
 
 	if (seq == NULL || (seq->kind == Y_SCALAR && seq->type == YT_NULL))
 		return 0;
@@ -109,28 +178,60 @@ add_entries(struct kubeconfig *kc, const struct ynode *root, const char *file,
 		return at_error(err, seq, file, "%s: expected a list", list);
 	for (i = 0; i < seq->n; i++) {
 		const struct ynode *it = seq->v[i];
-		const char *name = ynode_get_str(it, "name");
+		const char *name = ynode_get_string(it, "name");
 		const struct ynode *body = ynode_get(it, inner);
-		int seen = 0;
+		char shown[200];
 
-		if (it->kind != Y_MAP || name == NULL)
+		if (it->kind != Y_MAP || name == NULL || *name == '\0')
 			return at_error(err, it, file, "%s[%zu]: needs a name",
 			    list, i);
 		if (body == NULL || body->kind != Y_MAP)
 			return at_error(err, it, file, "%s[%s]: no '%s' mapping",
-			    list, name, inner);
-		for (j = 0; j < *n; j++)
-			if (strcmp((*v)[j].name, name) == 0)
-				seen = 1;
-		if (seen)
+			    list, text_clean(shown, sizeof(shown), name), inner);
+		if (find(es, name))
 			continue;	/* the first file to define a name wins */
-		ALLOC_GROW(*v, *n + 1, *alloc);
-		(*v)[*n].name = name;
-		(*v)[*n].body = body;
-		(*v)[*n].file = file;
-		(*n)++;
+		entries_put(es, name, body, file);
 	}
-	(void)kc;
+	return 0;
+}
+
+/* Merges one kubeconfig's text (name: for messages and positions). */
+static int
+load_text(struct kubeconfig *kc, struct merged *m, const char *file,
+    const char *buf, size_t len, struct s7_error *err)
+{
+	struct ynode *root;
+
+	if (len == 0)
+		return 0;
+	if (yaml_parse_one(&kc->arena, file, buf, len, &root, err) < 0) {
+		err->class = S7_ECLUSTER;
+		return -1;
+	}
+	ALLOC_GROW(kc->roots, kc->nroots + 1, kc->aroots);
+	kc->roots[kc->nroots++] = root;
+	if (root->kind == Y_SCALAR && root->type == YT_NULL)
+		return 0;
+	if (root->kind != Y_MAP)
+		return at_error(err, root, file, "a kubeconfig is a mapping");
+	if (add_entries(root, file, "clusters", "cluster", &m->clusters,
+	    err) < 0 ||
+	    add_entries(root, file, "users", "user", &m->users, err) < 0 ||
+	    add_entries(root, file, "contexts", "context", &m->contexts,
+	    err) < 0)
+		return -1;
+	if (m->current == NULL) {
+		const struct ynode *cur = ynode_get(root, "current-context");
+
+		if (cur && !(cur->kind == Y_SCALAR && (cur->type == YT_STR ||
+		    cur->type == YT_NULL)))
+			return at_error(err, cur, file,
+			    "current-context: expected a context's name");
+		if (cur && cur->type == YT_STR && *cur->str) {
+			m->current = cur->str;
+			m->current_file = file;
+		}
+	}
 	return 0;
 }
 
@@ -139,9 +240,9 @@ load_file(struct kubeconfig *kc, struct merged *m, const char *path,
     int required, struct s7_error *err)
 {
 	struct strbuf sb;
-	struct ynode *root;
 	const char *file = arena_strdup(&kc->arena, path);
 	size_t used = strlen(m->files);
+	int r;
 
 	if (!fs_exists(path)) {
 		if (required)
@@ -157,49 +258,9 @@ load_file(struct kubeconfig *kc, struct merged *m, const char *path,
 		err->class = S7_ECLUSTER;
 		return -1;
 	}
-	if (sb.len == 0) {
-		strbuf_release_secret(&sb);
-		return 0;
-	}
-	if (yaml_parse_one(&kc->arena, file, sb.buf, sb.len, &root, err) < 0) {
-		strbuf_release_secret(&sb);
-		err->class = S7_ECLUSTER;
-		return -1;
-	}
+	r = load_text(kc, m, file, sb.buf, sb.len, err);
 	strbuf_release_secret(&sb);
-	ALLOC_GROW(kc->roots, kc->nroots + 1, kc->aroots);
-	kc->roots[kc->nroots++] = root;
-	if (root->kind == Y_SCALAR && root->type == YT_NULL)
-		return 0;
-	if (root->kind != Y_MAP)
-		return at_error(err, root, file, "a kubeconfig is a mapping");
-	if (add_entries(kc, root, file, "clusters", "cluster", &m->clusters,
-	    &m->nclusters, &m->aclusters, err) < 0 ||
-	    add_entries(kc, root, file, "users", "user", &m->users, &m->nusers,
-	    &m->ausers, err) < 0 ||
-	    add_entries(kc, root, file, "contexts", "context", &m->contexts,
-	    &m->ncontexts, &m->acontexts, err) < 0)
-		return -1;
-	if (m->current == NULL) {
-		const char *cur = ynode_get_str(root, "current-context");
-
-		if (cur && *cur) {
-			m->current = cur;
-			m->current_file = file;
-		}
-	}
-	return 0;
-}
-
-static const struct entry *
-find(const struct entry *v, size_t n, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++)
-		if (strcmp(v[i].name, name) == 0)
-			return &v[i];
-	return NULL;
+	return r;
 }
 
 /* A path from a kubeconfig is relative to that kubeconfig's directory. */
@@ -501,13 +562,14 @@ load_user(struct kubeconfig *kc, const struct entry *u, struct s7_error *err)
 	return 0;
 }
 
+static int resolve(struct kubeconfig *kc, struct merged *mp,
+    const char *context, struct s7_error *err);
+
 int
 kubeconfig_load(struct kubeconfig *kc, const char *path, const char *context,
     struct s7_error *err)
 {
 	struct merged m;
-	const struct entry *ctx, *cl, *us;
-	const char *name, *cname, *uname;
 	int ret = -1;
 
 	memset(&m, 0, sizeof(m));
@@ -545,36 +607,70 @@ kubeconfig_load(struct kubeconfig *kc, const char *path, const char *context,
 		    "no kubeconfig found (set KUBECONFIG or pass --kubeconfig)");
 		goto done;
 	}
+	ret = resolve(kc, &m, context, err);
+done:
+	merged_release(&m);
+	return ret;
+}
+
+int
+kubeconfig_load_text(struct kubeconfig *kc, const char *name,
+    const char *buf, size_t len, const char *context, struct s7_error *err)
+{
+	struct merged m;
+	int ret;
+
+	memset(&m, 0, sizeof(m));
+	snprintf(m.files, sizeof(m.files), "%s", name);
+	ret = load_text(kc, &m, arena_strdup(&kc->arena, name), buf, len, err);
+	if (ret == 0)
+		ret = resolve(kc, &m, context, err);
+	merged_release(&m);
+	return ret;
+}
+
+/* The context (--context or the current one), its cluster and user. */
+static int
+resolve(struct kubeconfig *kc, struct merged *mp, const char *context,
+    struct s7_error *err)
+{
+	struct merged m = *mp;
+	const struct entry *ctx, *cl, *us;
+	const char *name, *cname, *uname;
+	int ret = -1;
+
 	name = context ? context : m.current;
 	if (name == NULL) {
 		s7_error_class(err, S7_ECLUSTER,
 		    "no current-context in %s; pass --context", m.files);
 		goto done;
 	}
-	ctx = find(m.contexts, m.ncontexts, name);
+	ctx = find(&m.contexts, name);
 	if (ctx == NULL) {
 		struct strbuf sb;
 		size_t i;
 
 		strbuf_init(&sb, 4096);
-		for (i = 0; i < m.ncontexts; i++)
-			strbuf_addf(&sb, "%s%s", i ? ", " : "", m.contexts[i].name);
+		for (i = 0; i < m.contexts.n && i < 50; i++)
+			strbuf_addf(&sb, "%s%s", i ? ", " : "", m.contexts.v[i].name);
+		if (m.contexts.n > 50)
+			strbuf_addf(&sb, " and %zu more", m.contexts.n - 50);
 		s7_error_class(err, S7_ECLUSTER,
 		    "context '%s' is not in %s (contexts: %s)", name, m.files,
 		    sb.len ? sb.buf : "none");
 		strbuf_release(&sb);
 		goto done;
 	}
-	cname = ynode_get_str(ctx->body, "cluster");
-	uname = ynode_get_str(ctx->body, "user");
-	if (cname == NULL || (cl = find(m.clusters, m.nclusters, cname)) == NULL) {
+	cname = ynode_get_string(ctx->body, "cluster");
+	uname = ynode_get_string(ctx->body, "user");
+	if (cname == NULL || (cl = find(&m.clusters, cname)) == NULL) {
 		at_error(err, ynode_get(ctx->body, "cluster") ?
 		    ynode_get(ctx->body, "cluster") : ctx->body, ctx->file,
 		    "contexts[%s].context.cluster: cluster '%s' is not defined",
 		    name, cname ? cname : "");
 		goto done;
 	}
-	if (uname == NULL || (us = find(m.users, m.nusers, uname)) == NULL) {
+	if (uname == NULL || (us = find(&m.users, uname)) == NULL) {
 		at_error(err, ynode_get(ctx->body, "user") ?
 		    ynode_get(ctx->body, "user") : ctx->body, ctx->file,
 		    "contexts[%s].context.user: user '%s' is not defined", name,
@@ -585,16 +681,13 @@ kubeconfig_load(struct kubeconfig *kc, const char *path, const char *context,
 	kc->cluster = cname;
 	kc->user = uname;
 	kc->file = ctx->file;
-	kc->ns = ynode_get_str(ctx->body, "namespace");
+	kc->ns = ynode_get_string(ctx->body, "namespace");
 	if (kc->ns == NULL || *kc->ns == '\0')
 		kc->ns = "default";
 	if (load_cluster(kc, cl, err) < 0 || load_user(kc, us, err) < 0)
 		goto done;
 	ret = 0;
 done:
-	free(m.clusters);
-	free(m.users);
-	free(m.contexts);
 	return ret;
 }
 

@@ -64,6 +64,9 @@ void kubeconfig_release(struct kubeconfig *kc);
 /* path: --kubeconfig or NULL; context: --context or NULL. */
 int kubeconfig_load(struct kubeconfig *kc, const char *path,
     const char *context, struct s7_error *err);
+/* One kubeconfig from memory (name: for messages); for the fuzzer. */
+int kubeconfig_load_text(struct kubeconfig *kc, const char *name,
+    const char *buf, size_t len, const char *context, struct s7_error *err);
 /*
  * The Authorization header value ("Bearer ...") or NULL when the client
  * certificate suffices.  Runs the exec plugin when there is one (and may

@@ -15,6 +15,7 @@
 #include "unit.h"
 #include "http/http.h"
 #include "kube/kubeconfig.h"
+#include "util/strbuf.h"
 #include "util/xmalloc.h"
 
 static char dir[] = "/tmp/s7-kc-XXXXXX";
@@ -325,10 +326,51 @@ fields(void)
 	}
 }
 
+/*
+ * 20,000 clusters, users and contexts: names are hashed (each was
+ * compared with every earlier one), and the message listing the
+ * contexts when the one asked for is missing stays short.
+ */
+static void
+many(void)
+{
+	struct strbuf sb;
+	struct kubeconfig kc;
+	struct s7_error err;
+	long long t0;
+	size_t i;
+
+	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_addstr(&sb, "clusters:\n");
+	for (i = 0; i < 20000; i++)
+		strbuf_addf(&sb, "- {name: c%zu, cluster: {server: \"https://h%zu:6443\"}}\n", i, i);
+	strbuf_addstr(&sb, "users:\n");
+	for (i = 0; i < 20000; i++)
+		strbuf_addf(&sb, "- {name: u%zu, user: {token: t%zu}}\n", i, i);
+	strbuf_addstr(&sb, "contexts:\n");
+	for (i = 0; i < 20000; i++)
+		strbuf_addf(&sb, "- {name: x%zu, context: {cluster: c%zu, user: u%zu}}\n", i, i, i);
+	strbuf_addstr(&sb, "current-context: x19999\n");
+	t0 = http_now_ms();
+	kubeconfig_init(&kc);
+	CHECK(kubeconfig_load_text(&kc, "many", sb.buf, sb.len, NULL, &err) == 0);
+	CHECK_STR(kc.server, "https://h19999:6443");
+	kubeconfig_release(&kc);
+	kubeconfig_init(&kc);
+	CHECK(kubeconfig_load_text(&kc, "many", sb.buf, sb.len, "nope", &err) < 0);
+	CHECK_CONTAINS(err.msg, "and 19950 more");
+	kubeconfig_release(&kc);
+	printf("  kubeconfig: 60,000 entries twice in %.2fs\n",
+	    (double)(http_now_ms() - t0) / 1000);
+	CHECK(http_now_ms() - t0 < 20000);
+	strbuf_release(&sb);
+}
+
 int
 main(void)
 {
 	CHECK(mkdtemp(dir) != NULL);
+	many();
 	booleans();
 	tokens();
 	plugins();
