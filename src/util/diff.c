@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "diff.h"
+#include "text.h"
 #include "xmalloc.h"
 #include "banned.h"
 
@@ -311,13 +312,21 @@ script(const struct lines *a, const struct lines *b, struct op **ops)
 	return n;
 }
 
+/*
+ * The lines come from outside (a live object's values): control and
+ * invisible characters are escaped, so a diff cannot rewrite the
+ * terminal or reorder what it shows.
+ */
 static void
 emit_line(struct strbuf *out, char c, const char *p, size_t len)
 {
+	int nl = len > 0 && p[len - 1] == '\n';
+
 	strbuf_addch(out, c);
-	strbuf_add(out, p, len);
-	if (len == 0 || p[len - 1] != '\n')
-		strbuf_addstr(out, "\n\\ No newline at end of file\n");
+	text_escape(out, p, nl ? len - 1 : len, (size_t)-1, 0);
+	if (!nl)
+		strbuf_addstr(out, "\n\\ No newline at end of file");
+	strbuf_addch(out, '\n');
 }
 
 static void

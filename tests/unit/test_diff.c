@@ -34,6 +34,9 @@ cases(void)
 		{ "1\n2\n3\n4\n5\n6\n7\n8\n9\n", "1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n",
 		  "--- a\n+++ b\n@@ -7,3 +7,4 @@\n 7\n 8\n 9\n+10\n" },
 		{ "a\n", "a", "--- a\n+++ b\n@@ -1 +1 @@\n-a\n+a\n\\ No newline at end of file\n" },
+		/* outside text: escaped, so it cannot reach the terminal */
+		{ "k: v\n", "k: \"\033[2J\xe2\x80\xae\"\n",
+		  "--- a\n+++ b\n@@ -1 +1 @@\n-k: v\n+k: \"\\x1b[2J\\u{202e}\"\n" },
 	};
 	size_t i;
 
