@@ -42,6 +42,7 @@ struct http_client {
 	char *auth;		/* "Authorization: ..." header line */
 	struct http_req *waiting;	/* retries not yet due, and held requests */
 	int running;
+	int inflight;		/* requests on the wire that are not streams */
 	int progressed;		/* a request finished or a stream got data */
 	int proto;
 	unsigned long streams;	/* streams on the wire */
@@ -557,7 +558,8 @@ start(struct http_client *c, struct http_req *r)
 		strbuf_release_secret(&r->body_out);
 	else
 		strbuf_reset(&r->body_out);
-	r->attempts++;
+	if (r->attempts++ == 0)
+		r->started_ms = now;	/* the budget runs from here */
 	/* This attempt ends by the budget, the deadline, and for a stream
 	 * after stream_ms. */
 	end = earlier(budget_end(c, r), c->deadline);
@@ -577,6 +579,8 @@ start(struct http_client *c, struct http_req *r)
 	curl_multi_add_handle(c->multi, r->easy);
 	r->wire = 1;
 	c->running++;
+	if (!r->on_chunk)
+		c->inflight++;
 }
 
 static void
@@ -587,6 +591,24 @@ stream_gone(struct http_client *c, struct http_req *r)
 		c->streams--;
 		set_conn_limit(c);
 	}
+}
+
+/*
+ * Whether r may go on the wire now.  Until the protocol is known, one
+ * request at a time.  Then requests that are not streams are capped
+ * (HTTP/2: HTTP_H2_INFLIGHT, below the server's stream limit; HTTP/1.1:
+ * HTTP_H1_CONNS) so that none waits inside curl, where its time limit
+ * would run while it waits; the rest wait here.  Streams always go.
+ */
+static int
+may_start(const struct http_client *c, const struct http_req *r)
+{
+	if (c->proto == PROTO_UNKNOWN)
+		return c->running == 0;
+	if (r->on_chunk)
+		return 1;
+	return c->inflight < (c->proto == PROTO_H2 ? HTTP_H2_INFLIGHT :
+	    HTTP_H1_CONNS);
 }
 
 static void
@@ -615,10 +637,10 @@ http_submit(struct http_client *c, struct http_req *r, struct s7_error *err)
 	r->done = 0;
 	r->attempts = 0;
 	r->deadline_hit = 0;
-	r->started_ms = http_now_ms();
+	r->started_ms = 0;
 	if (r->max_attempts == 0)
 		r->max_attempts = r->on_chunk ? 1 : DEFAULT_ATTEMPTS;
-	if (c->proto == PROTO_UNKNOWN && c->running > 0) {
+	if (c->waiting || !may_start(c, r)) {
 		r->held = 1;
 		r->due_ms = 0;
 		enqueue(c, r);
@@ -725,6 +747,8 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 	curl_multi_remove_handle(c->multi, e);
 	r->wire = 0;
 	c->running--;
+	if (!r->on_chunk)
+		c->inflight--;
 	if (r->status > 0)
 		c->st.last_response_ms = now;
 	if (code != CURLE_OK) {
@@ -767,7 +791,7 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 	complete(c, r);
 }
 
-/* Starts what waits and may go: due retries, held requests. */
+/* Starts what waits and may go, in order: held requests, due retries. */
 static long long
 release(struct http_client *c, long long now)
 {
@@ -775,18 +799,12 @@ release(struct http_client *c, long long now)
 	long long next = -1;
 
 	for (pp = &c->waiting; (r = *pp) != NULL; ) {
-		int go;
+		int go = (r->held || r->due_ms <= now) && may_start(c, r);
 
-		if (r->held)
-			go = c->proto != PROTO_UNKNOWN || c->running == 0;
-		else
-			go = r->due_ms <= now;
 		if (go) {
 			*pp = r->next;
 			r->held = 0;
 			start(c, r);
-			if (c->proto == PROTO_UNKNOWN)
-				break;	/* one probe at a time */
 			continue;
 		}
 		if (!r->held && (next < 0 || r->due_ms < next))
@@ -890,6 +908,8 @@ http_cancel(struct http_client *c, struct http_req *r)
 		curl_multi_remove_handle(c->multi, r->easy);
 		r->wire = 0;
 		c->running--;
+		if (!r->on_chunk)
+			c->inflight--;
 	}
 	stream_gone(c, r);
 	r->done = 1;

@@ -9,10 +9,15 @@
  * the server speaks, one request runs at a time.  TLS is always verified
  * unless the caller says insecure.
  *
+ * Requests that are not streams go on the wire at most HTTP_H2_INFLIGHT
+ * (HTTP/2) or HTTP_H1_CONNS (HTTP/1.1) at a time; the rest wait here, in
+ * order, not inside curl.
+ *
  * Time is bounded three ways: the client's deadline (one per command:
  * every request, retry and wait stops there), each request's budget
- * (timeout_ms covers all of its attempts), and a low-speed limit (a
- * server that sends almost nothing for HTTP_LOW_SPEED_S is given up on).
+ * (timeout_ms covers all of its attempts, from the first one's start),
+ * and a low-speed limit (a server that sends almost nothing for
+ * low_speed_s is given up on).
  *
  * Transient failures (connection errors, 408, 429, 5xx) are retried with
  * capped exponential backoff, honouring a bounded Retry-After, while the
@@ -37,6 +42,7 @@
 
 #define HTTP_BODY_MAX ((size_t)64 * 1024 * 1024)
 #define HTTP_H1_CONNS 8			/* HTTP/1.1: for requests other than streams */
+#define HTTP_H2_INFLIGHT 100		/* HTTP/2: requests on the wire at once */
 
 struct http_tls {
 	const char *ca;		/* PEM trust anchors; NULL: the system's */

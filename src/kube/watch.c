@@ -32,6 +32,39 @@ watchset_init(struct watchset *ws, struct kube_client *k)
 	ws->k = k;
 }
 
+/* Frees the copies replaced since the last watchset_start. */
+static void
+free_retired(struct watchset *ws)
+{
+	size_t i;
+
+	for (i = 0; i < ws->nretired; i++)
+		ynode_pack_free(ws->retired[i].obj, ws->retired[i].bytes,
+		    ws->retired[i].wipe);
+	ws->nretired = 0;
+	ws->retired_bytes = 0;
+}
+
+/*
+ * A copy the caller may still hold waits for the next watchset_start;
+ * past WATCH_RETIRED_MAX (a busy watch with nobody calling
+ * watchset_start) the waiting ones go first.
+ */
+static void
+retire(struct watch *w, struct ynode *obj, size_t bytes)
+{
+	struct watchset *ws = w->ws;
+
+	if (ws->retired_bytes + bytes > WATCH_RETIRED_MAX)
+		free_retired(ws);
+	ALLOC_GROW(ws->retired, ws->nretired + 1, ws->aretired);
+	ws->retired[ws->nretired].obj = obj;
+	ws->retired[ws->nretired].bytes = bytes;
+	ws->retired[ws->nretired].wipe = w->secret;
+	ws->nretired++;
+	ws->retired_bytes += bytes;
+}
+
 static void
 drop_items(struct watch *w)
 {
@@ -40,7 +73,7 @@ drop_items(struct watch *w)
 	for (i = 0; i < w->nitems; i++) {
 		w->ws->objects--;
 		w->ws->bytes -= w->items[i].bytes;
-		ynode_pack_free(w->items[i].obj, w->items[i].bytes, w->secret);
+		retire(w, w->items[i].obj, w->items[i].bytes);
 	}
 	w->nitems = 0;
 	if (w->index)
@@ -83,6 +116,8 @@ watchset_release(struct watchset *ws)
 
 	for (i = 0; i < ws->n; i++)
 		watch_free(ws, ws->w[i]);
+	free_retired(ws);
+	free(ws->retired);
 	free(ws->w);
 	memset(ws, 0, sizeof(*ws));
 }
@@ -184,7 +219,7 @@ remove_slot(struct watch *w, size_t s)
 
 	w->ws->objects--;
 	w->ws->bytes -= it->bytes;
-	ynode_pack_free(it->obj, it->bytes, w->secret);
+	retire(w, it->obj, it->bytes);
 	w->index[s] = 0;
 	for (;;) {
 		size_t k;
@@ -246,7 +281,7 @@ put(struct watch *w, const struct ynode *obj, int deleted)
 	if (w->index[s]) {
 		it = &w->items[w->index[s] - 1];
 		w->ws->bytes -= it->bytes;
-		ynode_pack_free(it->obj, it->bytes, w->secret);
+		retire(w, it->obj, it->bytes);
 	} else {
 		ALLOC_GROW(w->items, w->nitems + 1, w->aitems);
 		it = &w->items[w->nitems++];
@@ -535,7 +570,8 @@ watchset_start(struct watchset *ws)
 	long long now = http_now_ms();
 	size_t i;
 
-	if (kube_expired(ws->k))
+	free_retired(ws);	/* what callers held until now */
+	if (ws->k == NULL || kube_expired(ws->k))
 		return;		/* nothing may start after the deadline */
 	for (i = 0; i < ws->n; i++) {
 		struct watch *w = ws->w[i];

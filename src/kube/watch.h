@@ -15,7 +15,11 @@
  * Memory follows the objects, not the events: each item holds one
  * object in a block of its own (ynode_pack), freed when a newer copy
  * replaces it or the object is deleted; items are found by a hash of
- * namespace and name.  Every field read from an event or a list is
+ * namespace and name.  An object watchset_get returned stays valid until
+ * the next watchset_start (or watchset_release) even if a newer copy
+ * arrives meanwhile (any request of the client may bring one: a
+ * kube_call drives the streams too): replaced copies wait there, at most
+ * WATCH_RETIRED_MAX bytes of them.  Every field read from an event or a list is
  * type-checked; what does not fit is ignored.  Watches of Secrets have
  * their objects and buffers wiped when freed.
  *
@@ -31,6 +35,14 @@
 #define WATCH_BACKOFF_FIRST_MS 1000
 #define WATCH_BACKOFF_MAX_MS 30000
 #define WATCH_HEALTHY_MS 10000
+#define WATCH_RETIRED_MAX ((size_t)64 * 1024 * 1024)
+
+/* A replaced copy, kept until the next watchset_start. */
+struct watch_retired {
+	struct ynode *obj;
+	size_t bytes;
+	int wipe;
+};
 
 struct watch_item {
 	const char *namespace, *name;	/* in obj ("" for no namespace) */
@@ -71,6 +83,8 @@ struct watchset {
 	unsigned long events, lists;
 	unsigned long requests;		/* lists and watches issued */
 	size_t objects, bytes;		/* held now */
+	struct watch_retired *retired;	/* replaced, freed at watchset_start */
+	size_t nretired, aretired, retired_bytes;
 };
 
 void watchset_init(struct watchset *ws, struct kube_client *k);

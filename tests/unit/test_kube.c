@@ -222,6 +222,22 @@ watch_memory(void)
 	/* a list item gets its kind */
 	CHECK_STR(ynode_get_string(watchset_get(&ws, &cms, "ns", "a"), "kind"),
 	    "ConfigMap");
+	/*
+	 * A copy handed out stays valid until the next watchset_start,
+	 * even when a newer one arrives (ASan would catch a read of freed
+	 * memory here).
+	 */
+	{
+		const struct ynode *held = watchset_get(&ws, &cms, "ns", "a");
+		const char *e = "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\"},\"data\":{\"n\":\"new\"}}}\n";
+
+		CHECK(watch_feed(w, e, strlen(e)) == 0);
+		CHECK_STR(ynode_get_string(ynode_get_map(held, "data"), "n"), "0");
+		CHECK_STR(data_n(&ws, "a"), "new");
+		CHECK(ws.nretired == 1);
+		watchset_start(&ws);
+		CHECK(ws.nretired == 0 && ws.retired_bytes == 0);
+	}
 	strbuf_init(&ev, STRBUF_LARGE);
 	for (i = 1; i <= 20000; i++)
 		strbuf_addf(&ev, "{\"type\":\"MODIFIED\",\"object\":{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\",\"resourceVersion\":\"%zu\"},\"data\":{\"n\":\"%zu\",\"pad\":\"%0200d\"}}}\n",
@@ -232,7 +248,8 @@ watch_memory(void)
 	printf("  kube: after 20,000 events: %zu object, %zu bytes held\n",
 	    ws.objects, ws.bytes);
 	CHECK(ws.objects == 1 && ws.bytes < 2048);
-	CHECK(ws.events == 20000);
+	CHECK(ws.retired_bytes <= WATCH_RETIRED_MAX);
+	CHECK(ws.events == 20001);
 	strbuf_release(&ev);
 	watchset_release(&ws);
 }
