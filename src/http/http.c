@@ -219,6 +219,14 @@ http_client_deadline(const struct http_client *c)
 	return c->deadline;
 }
 
+int
+http_client_lost(const struct http_client *c, long quiet_ms)
+{
+	return c->st.fail_streak >= 2 &&
+	    http_now_ms() - c->st.fail_streak_since_ms >= quiet_ms &&
+	    c->st.last_failure_ms > c->st.last_response_ms;
+}
+
 long
 http_client_left_ms(const struct http_client *c)
 {
@@ -414,11 +422,16 @@ on_header(char *line, size_t size, size_t n, void *arg)
 	size_t len = size * n;
 
 	http_parse_header(r, line, len);
-	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0 && r->http_version &&
-	    c->proto == PROTO_UNKNOWN) {
-		c->proto = r->http_version == 2 ? PROTO_H2 : PROTO_H1;
-		c->st.protocol = r->http_version;
-		set_conn_limit(c);
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0 && r->status > 0) {
+		/* A status line is an answer, even from a quiet stream. */
+		r->answered = 1;
+		c->st.last_response_ms = http_now_ms();
+		c->st.fail_streak = 0;
+		if (r->http_version && c->proto == PROTO_UNKNOWN) {
+			c->proto = r->http_version == 2 ? PROTO_H2 : PROTO_H1;
+			c->st.protocol = r->http_version;
+			set_conn_limit(c);
+		}
 	}
 	return len;
 }
@@ -552,6 +565,7 @@ start(struct http_client *c, struct http_req *r)
 	r->transport_error = 0;
 	r->tls_error = 0;
 	r->aborted = 0;
+	r->answered = 0;
 	r->errmsg[0] = '\0';
 	r->retry_after_ms = -1;
 	if (r->secret)
@@ -769,9 +783,17 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 				snprintf(r->errmsg, sizeof(r->errmsg),
 				    "the command's time limit ran out");
 			}
-			c->st.last_failure_ms = now;
-			snprintf(c->st.last_failure, sizeof(c->st.last_failure),
-			    "%s", r->errmsg);
+			/*
+			 * A stream the server answered and a connection then
+			 * broke is not a server that stopped answering.
+			 */
+			if (!r->answered) {
+				c->st.last_failure_ms = now;
+				snprintf(c->st.last_failure,
+				    sizeof(c->st.last_failure), "%s", r->errmsg);
+				if (c->st.fail_streak++ == 0)
+					c->st.fail_streak_since_ms = now;
+			}
 		}
 	}
 	if (http_retryable(r) && r->attempts < r->max_attempts) {

@@ -116,15 +116,20 @@ struct http_req {
 	long long due_ms;		/* when a pending retry may start */
 	int held;			/* waits until the protocol is known */
 	int aborted;			/* stopped by us: errmsg says why */
+	int answered;			/* this attempt got a status line */
 	int streaming;			/* counted as an open stream */
 	int wire;			/* added to the multi handle */
 	struct http_req *next;
 };
 
 struct http_stats {
-	long long last_response_ms;	/* when an HTTP answer last came */
-	long long last_failure_ms;	/* when a request last got none */
+	long long last_response_ms;	/* when an HTTP answer (a status line,
+					   or a stream's data) last came */
+	long long last_failure_ms;	/* when a request last got no answer */
 	char last_failure[256];		/* and why */
+	unsigned long fail_streak;	/* requests without an answer since
+					   the last answer */
+	long long fail_streak_since_ms;	/* the first of those */
 	unsigned long requests;		/* sent, retries included */
 	unsigned long http2;		/* of those answered over HTTP/2 */
 	unsigned long retries;
@@ -148,6 +153,13 @@ int http_client_set_auth(struct http_client *c, const char *header_value,
 void http_client_stats(const struct http_client *c, struct http_stats *st);
 void http_client_limits(struct http_client *c, struct http_limits *l);
 void http_client_set_limits(struct http_client *c, const struct http_limits *l);
+/*
+ * Whether the server has stopped answering: at least two attempts in a
+ * row got no answer at all, the first quiet_ms or more ago, and nothing
+ * answered since.  A quiet stretch without requests, or a stream cut
+ * after the server answered it, is not "lost".
+ */
+int http_client_lost(const struct http_client *c, long quiet_ms);
 /* The base URL (the server), as given to http_client_new. */
 const char *http_client_url(const struct http_client *c);
 

@@ -171,6 +171,15 @@ class Proxy(BaseHTTPRequestHandler):
             resp.read()
             self.cut()
             return
+        # No body: 1xx, 204, 304 (a revalidated discovery document).
+        if resp.status < 200 or resp.status in (204, 304):
+            resp.read()
+            self.send_response(resp.status)
+            for k, v in resp.getheaders():
+                if k.lower() not in HOP:
+                    self.send_header(k, v)
+            self.end_headers()
+            return
         chunked = resp.getheader("Content-Length") is None
         self.send_response(resp.status)
         for k, v in resp.getheaders():

@@ -322,6 +322,7 @@ h1_stream(const char *base)
 	CHECK(!s.done);
 	http_client_stats(c, &st);
 	CHECK(st.protocol == 1 && st.connections_max >= 2);
+	CHECK(!http_client_lost(c, 0));
 	http_cancel(c, &s);
 	http_req_release(&s);
 	http_req_release(&r);
@@ -437,6 +438,8 @@ nobody(const char *base)
 	CHECK_CONTAINS(err.msg, "list: ");
 	CHECK_CONTAINS(err.msg, "(after 6 attempts)");
 	CHECK_CONTAINS(err.msg, base);
+	/* six attempts over six seconds, none answered: the server is lost */
+	CHECK(http_client_lost(c, 3000));
 	http_req_release(r);
 	http_client_free(c);
 }
