@@ -5,6 +5,7 @@
 #   make test         install what is missing, then run every test, also under ASan+UBSan
 #   make cluster-up   start the simulated cluster in .cluster (KUBECONFIG=.cluster/kubeconfig)
 #   make cluster-down stop it
+#   make fault        apply through a fault-injecting proxy (FAULT_RUNS=50 for the full run)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -28,7 +29,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
-        postgres-roles
+        postgres-roles fault
 
 all: $(BUILD)/sector7
 
@@ -102,6 +103,11 @@ integration: $(BUILD)/sector7
 
 CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
 
+# apply through a fault-injecting proxy, FAULT_RUNS times (50: the full run)
+FAULT_RUNS ?= 3
+fault: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 FAULT_RUNS=$(FAULT_RUNS) FAULT_DIR=$(CURDIR)/$(BUILD)/fault tests/fault/run.sh
+
 cluster-up:
 	@tests/cluster/up.sh .cluster --addons $(CLUSTER_ADDONS)
 
@@ -113,7 +119,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	  $$t fuzz/corpus/$$n || exit 1; done
 
 # Everything with the current build settings.
-check-all: unit golden cli wiring postgres-roles fuzz-replay docs-check integration
+check-all: unit golden cli wiring postgres-roles fuzz-replay docs-check integration fault
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

@@ -788,11 +788,12 @@ finish(struct http_client *c, CURL *e, CURLcode code)
 			 * broke is not a server that stopped answering.
 			 */
 			if (!r->answered) {
-				c->st.last_failure_ms = now;
 				snprintf(c->st.last_failure,
 				    sizeof(c->st.last_failure), "%s", r->errmsg);
 				if (c->st.fail_streak++ == 0)
 					c->st.fail_streak_since_ms = now;
+				else
+					c->st.last_failure_ms = now;
 			}
 		}
 	}

@@ -125,8 +125,10 @@ struct http_req {
 struct http_stats {
 	long long last_response_ms;	/* when an HTTP answer (a status line,
 					   or a stream's data) last came */
-	long long last_failure_ms;	/* when a request last got no answer */
-	char last_failure[256];		/* and why */
+	long long last_failure_ms;	/* when a second request in a row
+					   got no answer (one stalled or cut
+					   request is not a lost server) */
+	char last_failure[256];		/* why the last one got none */
 	unsigned long fail_streak;	/* requests without an answer since
 					   the last answer */
 	long long fail_streak_since_ms;	/* the first of those */

@@ -26,7 +26,7 @@ HERE=$ROOT/tests/fault
 PY=/usr/bin/python3
 RSS_MAX_MB=${FAULT_RSS_MAX_MB:-300}	# peak RSS of one apply
 RPS_MAX=${FAULT_RPS_MAX:-40}		# requests per second over a faulty apply
-WATCH_RPS_MAX=${FAULT_WATCH_RPS_MAX:-3}	# watch requests per second
+WATCH_RPS_MAX=${FAULT_WATCH_RPS_MAX:-5}	# watch requests per second
 TMP=$FDIR/tmp
 mkdir -p "$TMP" "$FDIR/pki"
 proxy_pid="" restart_pid=""
