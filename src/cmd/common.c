@@ -148,9 +148,13 @@ open_cluster(struct cmd_ctx *c, struct s7_error *err)
 	o.context = c->context;
 	if (kube_open(&c->kube, &o, err) < 0)
 		return -1;
-	if (c->kube->kc.insecure)
+	if (c->kube->kc.insecure) {
+		char file[600], cluster[300];
+
 		fprintf(stderr, "sector7: warning: %s: cluster '%s' has insecure-skip-tls-verify: the server's identity is not checked\n",
-		    c->kube->kc.file, c->kube->kc.cluster);
+		    text_clean(file, sizeof(file), c->kube->kc.file),
+		    text_clean(cluster, sizeof(cluster), c->kube->kc.cluster));
+	}
 	return 0;
 }
 
