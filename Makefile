@@ -106,7 +106,8 @@ CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
 # apply through a fault-injecting proxy, FAULT_RUNS times (50: the full run)
 FAULT_RUNS ?= 3
 fault: $(BUILD)/sector7
-	@SECTOR7=$(BUILD)/sector7 FAULT_RUNS=$(FAULT_RUNS) FAULT_DIR=$(CURDIR)/$(BUILD)/fault tests/fault/run.sh
+	@SECTOR7=$(BUILD)/sector7 FAULT_RUNS=$(FAULT_RUNS) FAULT_DIR=$(CURDIR)/$(BUILD)/fault \
+	  $(if $(SAN),FAULT_RSS_MAX_MB=1024) tests/fault/run.sh
 
 cluster-up:
 	@tests/cluster/up.sh .cluster --addons $(CLUSTER_ADDONS)

@@ -241,6 +241,10 @@ add_node(struct parser *p, struct ynode *n, size_t size, unsigned height,
 		    n->style == YS_PLAIN)
 			return mark_error(p, m, err,
 			    "merge keys ('<<') are not supported");
+		/* Keys are looked up as C strings: "k\0a" would be "k". */
+		if (strlen(n->str) != n->len)
+			return mark_error(p, m, err,
+			    "a key contains a NUL character");
 		if (has_key(o, n->str, n->len)) {
 			char shown[200];
 

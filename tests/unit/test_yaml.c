@@ -305,9 +305,11 @@ node_limits(void)
 	CHECK(yaml_parse(&a, "wide", sb.buf, sb.len, &d, &err) < 0);
 	CHECK_CONTAINS(err.msg, "duplicate key 'key123456'");
 	CHECK(err.line == 200001 && err.col == 1);
-	/* keys that differ after a NUL are different keys */
+	/* a key with a NUL would be looked up as its first part: refused */
 	CHECK(yaml_parse(&a, "nul", "\"a\\0b\": 1\n\"a\\0c\": 2\n", 20, &d,
-	    &err) == 0);
+	    &err) < 0);
+	CHECK_CONTAINS(err.msg, "a key contains a NUL character");
+	CHECK(err.line == 1);
 	strbuf_release(&sb);
 	arena_release(&a);
 }
