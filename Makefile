@@ -9,6 +9,7 @@
 #   make cluster-up-real  the same with a real node (containerd, kubelet): IMAGES=DIR imports images
 #   make realnode-smoke   start a cluster with a real node, run its smoke test, stop it
 #   make realnode-lifecycle  start/stop/crash test of the real node (nothing left behind)
+#   make fault        apply through a fault-injecting proxy (FAULT_RUNS=50 for the full run)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -34,7 +35,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 .PHONY: all deps demo test check check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
         cluster-up-real realnode-smoke realnode-lifecycle \
-        postgres-roles backup-tests backup-integration fetch-test export-test alerts
+        postgres-roles backup-tests backup-integration fetch-test export-test alerts fault
 
 all: $(BUILD)/sector7
 
@@ -71,7 +72,7 @@ $(BUILD)/sector7: $(BUILD)/src/main.o $(filter $(BUILD)/src/cmd/%,$(OBJ)) $(BUIL
 	@echo "  LINK $@"
 	@$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/tests/unit/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libsector7.a
+$(BUILD)/tests/unit/%: tests/unit/%.c $(wildcard tests/unit/*.h) $(BUILD)/libsector7.a
 	@mkdir -p $(dir $@)
 	@echo "  LINK $@"
 	@$(CC) $(CPPFLAGS) $(CFLAGS) -Isrc -Itests/unit -o $@ $< $(BUILD)/libsector7.a $(LDLIBS)
@@ -146,6 +147,12 @@ backup-integration: $(BUILD)/sector7
 
 CLUSTER_ADDONS = metallb,cert-manager,local-path,k3s,longhorn,cnpg
 
+# apply through a fault-injecting proxy, FAULT_RUNS times (50: the full run)
+FAULT_RUNS ?= 3
+fault: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 FAULT_RUNS=$(FAULT_RUNS) FAULT_DIR=$(CURDIR)/$(BUILD)/fault \
+	  $(if $(SAN),FAULT_RSS_MAX_MB=1024) tests/fault/run.sh
+
 cluster-up:
 	@tests/cluster/up.sh .cluster --addons $(CLUSTER_ADDONS)
 
@@ -173,7 +180,7 @@ fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 check: unit golden cli fuzz-replay docs-check
 
 # Everything with the current build settings.
-check-all: check wiring postgres-roles backup-tests fetch-test export-test alerts integration backup-integration
+check-all: check wiring postgres-roles backup-tests fetch-test export-test alerts integration backup-integration fault
 
 # The same suite under AddressSanitizer and UndefinedBehaviorSanitizer.
 asan:

@@ -144,6 +144,9 @@ teardown_delete(struct kube_client *k, const struct teardown_plan *p,
 		long status = 0;
 		time_t t0 = time(NULL), last = 0;
 
+		/* Each namespace has timeout_s; its requests stop a little later
+		 * so that the wait, not a request, reports the time out. */
+		kube_set_deadline(k, http_now_ms() + (timeout_s + 10) * 1000LL);
 		arena_init(&a);
 		path = arena_printf(&a, "/api/v1/namespaces/%s", p->namespaces[i]);
 		backup_note(fn, arg, "deleting namespace %s (%zu of %zu)", p->namespaces[i],
@@ -235,6 +238,7 @@ teardown_expired(struct kube_client *k, time_t now, long timeout_s,
 			    name);
 			continue;
 		}
+		kube_set_deadline(k, http_now_ms() + (2 * timeout_s + 10) * 1000LL);
 		backup_note(fn, arg, "deleting PersistentVolume %s (kept until %lld)", name, t);
 		if (kube_call(k, "PATCH", path, "application/merge-patch+json", body,
 		    strlen(body), &a, NULL, NULL, arena_printf(&a,

@@ -145,7 +145,7 @@ event(void *arg, const struct rollout_event *ev)
 static int
 apply_check(struct cmd_ctx *c, int npos, char **pos)
 {
-	(void)c;
+	c->deadline_s = (long)timeout_opt;	/* moved on per wave */
 	(void)npos;
 	(void)pos;
 	if (prune_data_opt && !prune_opt) {

@@ -32,6 +32,7 @@
 static const char *out_opt, *recipient_opt, *file_opt, *kubeconfig_opt,
     *context_opt, *pg_restore_opt;
 static int skip_db_opt;
+static long long timeout_opt = 3600;
 
 static const struct opt_spec backup_opts[] = {
 	{ "output-dir", 'o', OPT_STRING, &out_opt, "DIR",
@@ -43,6 +44,9 @@ static const struct opt_spec backup_opts[] = {
 	{ "skip-databases", 0, OPT_FLAG, &skip_db_opt, NULL,
 	  "make no database dumps (recorded in the manifest; teardown refuses such a backup unless told)",
 	  0, 0, NULL },
+	{ "timeout", 0, OPT_INT, &timeout_opt, "SECONDS",
+	  "one deadline for every request and dump of the backup (default 3600)",
+	  1, 86400, NULL },
 	{ "pg-restore", 0, OPT_STRING, &pg_restore_opt, "PROGRAM",
 	  "verify: the pg_restore that lists the dumps (default: pg_restore; PostgreSQL 17 or later)",
 	  0, 0, NULL },
@@ -222,6 +226,7 @@ backup_exec(struct cmd_ctx *c, int npos, char **pos)
 		goto done;
 	}
 	memset(&bo, 0, sizeof(bo));
+	c->deadline_s = (long)timeout_opt;
 	if (recipient(c, &pem, &err) < 0 ||
 	    crypto_cert_info(pem.buf, pem.len, subject, sha, &err) < 0 ||
 	    backup_site_of(c, &bo.site, &err) < 0 ||

@@ -49,7 +49,16 @@ struct cmd_ctx {
 	struct rendered r;
 	int rendered;			/* cat and r to release */
 	struct kube_client *kube;	/* CMD_CLUSTER */
+	/*
+	 * The command's deadline in seconds from connecting, for every
+	 * request, retry and wait (0: CMD_DEADLINE_S).  Commands with
+	 * --timeout set it in their check hook; a rollout moves it on per
+	 * wave.
+	 */
+	long deadline_s;
 };
+
+#define CMD_DEADLINE_S 600L
 
 #define CMD_SITE 0x1u	/* load the site and check it */
 #define CMD_VALID 0x2u	/* refuse a site with errors (exit 3); implies SITE */
@@ -108,6 +117,8 @@ int site_errors(struct cmd_ctx *c);
 int render_site(struct cmd_ctx *c, int templates_only, struct s7_error *err);
 /* Opens c->kube from the kubeconfig (warns when TLS is not verified). */
 int open_cluster(struct cmd_ctx *c, struct s7_error *err);
+/* A step begins: the command's deadline is deadline_s from now again. */
+void cmd_deadline(struct cmd_ctx *c);
 
 /* Shared by backup, restore and teardown (src/cmd/backup.c). */
 struct backup_site;

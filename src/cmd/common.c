@@ -7,6 +7,7 @@
 #include "../version.h"
 #include "../util/fs.h"
 #include "../util/strbuf.h"
+#include "../util/text.h"
 #include "../util/banned.h"
 
 #define SITE_MAX ((size_t)1024 * 1024)
@@ -44,24 +45,44 @@ is_json(const struct cmd_ctx *c)
 	return c->output && strcmp(c->output, "json") == 0;
 }
 
+/* A finding may quote the site's values: escaped like all outside text. */
+static void
+put_escaped(FILE *fp, const char *s, size_t max, unsigned flags)
+{
+	struct strbuf sb;
+
+	strbuf_init(&sb, STRBUF_LARGE);
+	text_escape(&sb, s, strlen(s), max, flags);
+	fputs(sb.buf, fp);
+	strbuf_release(&sb);
+}
+
 void
 print_finding(FILE *fp, const struct finding *f)
 {
 	const char *d;
 
+	put_escaped(fp, f->file, 1024, 0);
 	if (f->line)
-		fprintf(fp, "%s:%u:%u: ", f->file, f->line, f->col);
+		fprintf(fp, ":%u:%u: ", f->line, f->col);
 	else
-		fprintf(fp, "%s: ", f->file);
+		fprintf(fp, ": ");
 	fprintf(fp, "%s: ", severity_name(f->sev));
-	if (f->key[0])
-		fprintf(fp, "%s: ", f->key);
-	fprintf(fp, "%s\n", f->msg);
+	if (f->key[0]) {
+		put_escaped(fp, f->key, 1024, 0);
+		fprintf(fp, ": ");
+	}
+	put_escaped(fp, f->msg, 4096, 0);
+	fputc('\n', fp);
 	for (d = f->detail; d && *d; ) {
 		const char *nl = strchr(d, '\n');
 		size_t n = nl ? (size_t)(nl - d) : strlen(d);
+		struct strbuf sb;
 
-		fprintf(fp, "    %.*s\n", (int)n, d);
+		strbuf_init(&sb, STRBUF_LARGE);
+		text_escape(&sb, d, n, 4096, 0);
+		fprintf(fp, "    %s\n", sb.buf);
+		strbuf_release(&sb);
 		d += n + (nl != NULL);
 	}
 }
@@ -129,14 +150,30 @@ open_cluster(struct cmd_ctx *c, struct s7_error *err)
 
 	if (c->kube)
 		return 0;
+	memset(&o, 0, sizeof(o));
 	o.kubeconfig = c->kubeconfig;
 	o.context = c->context;
+	o.deadline_ms = http_now_ms() +
+	    (c->deadline_s > 0 ? c->deadline_s : CMD_DEADLINE_S) * 1000LL;
 	if (kube_open(&c->kube, &o, err) < 0)
 		return -1;
-	if (c->kube->kc.insecure)
+	if (c->kube->kc.insecure) {
+		char file[600], cluster[300];
+
 		fprintf(stderr, "sector7: warning: %s: cluster '%s' has insecure-skip-tls-verify: the server's identity is not checked\n",
-		    c->kube->kc.file, c->kube->kc.cluster);
+		    text_clean(file, sizeof(file), c->kube->kc.file),
+		    text_clean(cluster, sizeof(cluster), c->kube->kc.cluster));
+	}
 	return 0;
+}
+
+/* Moves the command's deadline to deadline_s from now (a step begins). */
+void
+cmd_deadline(struct cmd_ctx *c)
+{
+	if (c->kube)
+		kube_set_deadline(c->kube, http_now_ms() +
+		    (c->deadline_s > 0 ? c->deadline_s : CMD_DEADLINE_S) * 1000LL);
 }
 
 int

@@ -180,7 +180,7 @@ check_after(struct cmd_ctx *c, size_t *ready, struct s7_error *err)
 static int
 restore_check(struct cmd_ctx *c, int npos, char **pos)
 {
-	(void)c;
+	c->deadline_s = (long)timeout_opt;	/* moved on per step */
 	(void)npos;
 	(void)pos;
 	if (key_opt == NULL) {
@@ -226,6 +226,7 @@ restore_exec(struct cmd_ctx *c, int npos, char **pos)
 	}
 	if (strcmp(site.text_sha256, m.site_sha256 ? m.site_sha256 : "") != 0)
 		fprintf(stderr, "note: the site file changed since the backup was made\n");
+	cmd_deadline(c);
 	if (fs_read(key_opt, &key, &err) < 0 ||
 	    restore_secrets(c->kube, &m, key.buf, key.len, &st, note_stderr, NULL,
 	    &err) < 0) {
@@ -246,6 +247,7 @@ restore_exec(struct cmd_ctx *c, int npos, char **pos)
 			}
 			nclaims++;
 		}
+	cmd_deadline(c);
 	if (restore_volumes(c->kube, &m, claims, nclaims, recreate_opt, &st,
 	    note_stderr, NULL, &err) < 0) {
 		code = fail_with(&err);
@@ -260,6 +262,7 @@ restore_exec(struct cmd_ctx *c, int npos, char **pos)
 			goto done;
 		}
 		unhold(&c->r, held, nheld);
+		cmd_deadline(c);
 		if (restore_databases(c->kube, &m, (long)timeout_opt, &st, note_stderr,
 		    NULL, &err) < 0) {
 			code = fail_with(&err);
@@ -268,8 +271,12 @@ restore_exec(struct cmd_ctx *c, int npos, char **pos)
 	} else if (m.databases_skipped) {
 		fprintf(stderr, "note: the backup was made with --skip-databases: no database is restored\n");
 	}
-	if (apply(c, "applying the site", &rs, &err) < 0 ||
-	    restore_objects(c->kube, &m, &st, note_stderr, NULL, &err) < 0 ||
+	if (apply(c, "applying the site", &rs, &err) < 0) {
+		code = fail_with(&err);
+		goto done;
+	}
+	cmd_deadline(c);
+	if (restore_objects(c->kube, &m, &st, note_stderr, NULL, &err) < 0 ||
 	    check_after(c, &ready, &err) < 0) {
 		code = fail_with(&err);
 		goto done;

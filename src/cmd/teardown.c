@@ -151,7 +151,7 @@ ask(void)
 static int
 teardown_check(struct cmd_ctx *c, int npos, char **pos)
 {
-	(void)c;
+	c->deadline_s = (long)timeout_opt;
 	(void)npos;
 	(void)pos;
 	if (expired_opt)
@@ -229,6 +229,7 @@ teardown_exec(struct cmd_ctx *c, int npos, char **pos)
 		code = EXIT_FAILED;
 		goto done;
 	}
+	cmd_deadline(c);	/* the answer may have taken a while */
 	if (teardown_keep(c->kube, &p, until, &err) < 0 ||
 	    teardown_delete(c->kube, &p, (long)timeout_opt, note_stderr, NULL,
 	    &err) < 0) {

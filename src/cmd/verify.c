@@ -121,7 +121,7 @@ print_report(const struct catalog *cat, const struct verify_report *rep)
 static int
 verify_check(struct cmd_ctx *c, int npos, char **pos)
 {
-	(void)c;
+	c->deadline_s = (long)timeout_opt;	/* the probes' deadline too */
 	(void)npos;
 	(void)pos;
 	if (since_opt && verify_parse_window(since_opt, &since_s) < 0) {

@@ -3,31 +3,78 @@
  * to and from our node type so the rest of the program has one tree.
  */
 #include <jansson.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "json.h"
+#include "../util/text.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
 #define JSON_MAX_DEPTH 200
 
-static struct ynode *
-from_json(struct arena *a, json_t *j, const char *name, unsigned depth)
+/*
+ * jansson's memory is wiped when freed: its copies of a response hold
+ * whatever the response held (a Secret's values, a plugin's token), and
+ * jansson frees them as it goes.
+ */
+static void
+wiping_free(void *p)
 {
+	if (p) {
+		explicit_bzero(p, malloc_usable_size(p));
+		free(p);
+	}
+}
+
+static void *
+checked_malloc(size_t n)
+{
+	return xmalloc(n);
+}
+
+static void
+json_setup(void)
+{
+	static int done;
+
+	if (!done) {
+		json_set_alloc_funcs(checked_malloc, wiping_free);
+		done = 1;
+	}
+}
+
+struct conv {
+	struct arena *a;
+	const char *name;
+	size_t nodes;
+	const char *why;	/* what stopped the conversion */
+};
+
+static struct ynode *
+from_json(struct conv *cv, json_t *j, unsigned depth)
+{
+	struct arena *a = cv->a;
 	struct ynode *n = NULL;
 	const char *key;
 	json_t *v;
 	size_t i;
 	char buf[64];
 
-	if (depth > JSON_MAX_DEPTH)
+	if (depth > JSON_MAX_DEPTH) {
+		cv->why = "JSON nesting is too deep";
 		return NULL;
+	}
+	if (++cv->nodes > JSON_MAX_NODES) {
+		cv->why = "the JSON document has too many values";
+		return NULL;
+	}
 	switch (json_typeof(j)) {
 	case JSON_OBJECT:
 		n = ynode_map(a);
 		json_object_foreach(j, key, v) {
-			struct ynode *c = from_json(a, v, name, depth + 1);
+			struct ynode *c = from_json(cv, v, depth + 1);
 
 			if (c == NULL)
 				return NULL;
@@ -37,7 +84,7 @@ from_json(struct arena *a, json_t *j, const char *name, unsigned depth)
 	case JSON_ARRAY:
 		n = ynode_seq(a);
 		json_array_foreach(j, i, v) {
-			struct ynode *c = from_json(a, v, name, depth + 1);
+			struct ynode *c = from_json(cv, v, depth + 1);
 
 			if (c == NULL)
 				return NULL;
@@ -68,7 +115,7 @@ from_json(struct arena *a, json_t *j, const char *name, unsigned depth)
 		break;
 	}
 	if (n)
-		n->file = name;
+		n->file = cv->name;
 	return n;
 }
 
@@ -78,17 +125,22 @@ json_parse(struct arena *a, const char *name, const char *buf, size_t len,
 {
 	json_error_t je;
 	json_t *j;
+	struct conv cv = { a, name, 0, NULL };
+	char shown[200];
 
+	json_setup();
+	*out = NULL;
 	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
 	    JSON_ALLOW_NUL, &je);
 	if (j == NULL)
 		return s7_error_at(err, name, je.line > 0 ? (unsigned)je.line : 0,
 		    je.column > 0 ? (unsigned)je.column : 0, "invalid JSON: %s",
-		    je.text);
-	*out = from_json(a, j, name, 0);
+		    text_clean(shown, sizeof(shown), je.text));
+	*out = from_json(&cv, j, 0);
 	json_decref(j);
 	if (*out == NULL)
-		return s7_error_at(err, name, 0, 0, "JSON nesting is too deep");
+		return s7_error_at(err, name, 0, 0, "%s (more than %zu values or %d levels)",
+		    cv.why, JSON_MAX_NODES, JSON_MAX_DEPTH);
 	return 0;
 }
 
@@ -178,10 +230,12 @@ int
 json_emit(struct strbuf *sb, const struct ynode *n, int flags,
     struct s7_error *err)
 {
-	json_t *j = to_json(n, 0, err);
+	json_t *j;
 	size_t jf = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER | JSON_REAL_PRECISION(17);
 	int r;
 
+	json_setup();
+	j = to_json(n, 0, err);
 	if (j == NULL)
 		return -1;
 	if (flags & JSON_PRETTY)

@@ -4,6 +4,7 @@
  * a run that changes nothing costs two small 304s.
  */
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include "../json/json.h"
 #include "../crypto/crypto.h"
 #include "../util/fs.h"
+#include "../util/text.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
@@ -43,8 +45,10 @@ kube_open(struct kube_client **out, const struct kube_opts *o,
 	char *auth = NULL;
 	const char *cd;
 
+	xsecure_process();
 	kubeconfig_init(&k->kc);
 	arena_init(&k->arena);
+	k->kc.deadline_ms = o->deadline_ms;
 	if (kubeconfig_load(&k->kc, o->kubeconfig, o->context, err) < 0 ||
 	    kubeconfig_auth(&k->kc, &auth, err) < 0)
 		goto fail;
@@ -52,9 +56,17 @@ kube_open(struct kube_client **out, const struct kube_opts *o,
 		err->class = S7_ECLUSTER;
 		goto fail;
 	}
+	http_client_set_deadline(k->http, o->deadline_ms);
 	if (auth) {
-		http_client_set_auth(k->http, auth);
+		int r = http_client_set_auth(k->http, auth, err);
+
 		xfree_secret(auth, strlen(auth));
+		if (r < 0) {
+			s7_error_prefix(err, "%s: users[%s]", k->kc.file,
+			    k->kc.user);
+			err->class = S7_ECLUSTER;
+			goto fail;
+		}
 	}
 	if ((cd = cache_dir()) != NULL) {
 		char sum[SHA256_HEXLEN];
@@ -79,11 +91,90 @@ kube_close(struct kube_client *k)
 	kubeconfig_release(&k->kc);
 	arena_release(&k->arena);
 	free(k->res);
+	free(k->by_res);
+	free(k->by_kind);
 	free(k->cache_dir);
 	free(k);
 }
 
-/* "message" of a Status body, or the body's start, or the HTTP reason. */
+void
+kube_set_deadline(struct kube_client *k, long long at_ms)
+{
+	k->kc.deadline_ms = at_ms;
+	http_client_set_deadline(k->http, at_ms);
+}
+
+long long
+kube_deadline(const struct kube_client *k)
+{
+	return http_client_deadline(k->http);
+}
+
+long
+kube_left_ms(const struct kube_client *k)
+{
+	return http_client_left_ms(k->http);
+}
+
+int
+kube_expired(const struct kube_client *k)
+{
+	return kube_deadline(k) != 0 && http_client_left_ms(k->http) == 0;
+}
+
+long long
+kube_deadline_min(const struct kube_client *k, long long at_ms)
+{
+	long long d = kube_deadline(k);
+
+	if (d == 0)
+		return at_ms;
+	return at_ms == 0 || d < at_ms ? d : at_ms;
+}
+
+int
+kube_path_is_secret(const char *p)
+{
+	const char *q;
+	size_t n;
+
+	if (p == NULL)
+		return 0;
+	/* the path of a URL */
+	if ((q = strstr(p, "://")) != NULL) {
+		p = strchr(q + 3, '/');
+		if (p == NULL)
+			return 0;
+	}
+	if (strncmp(p, "/api/v1/", 8) != 0)
+		return 0;
+	p += 8;
+	if (strncmp(p, "namespaces/", 11) == 0) {
+		p += 11;
+		n = strcspn(p, "/?");
+		if (p[n] != '/')
+			return 0;	/* a Namespace itself */
+		p += n + 1;
+	}
+	n = strcspn(p, "/?");
+	return n == 7 && strncmp(p, "secrets", 7) == 0;
+}
+
+/* A Status's reason: one CamelCase word, or NULL. */
+static const char *
+status_reason(const struct ynode *st)
+{
+	const char *r = ynode_get_string(st, "reason");
+	size_t i;
+
+	if (r == NULL || *r == '\0' || strlen(r) > 64)
+		return NULL;
+	for (i = 0; r[i]; i++)
+		if (!((r[i] >= 'A' && r[i] <= 'Z') || (r[i] >= 'a' && r[i] <= 'z')))
+			return NULL;
+	return r;
+}
+
 int
 kube_req_error(const struct http_req *r, const char *what,
     struct s7_error *err)
@@ -91,26 +182,55 @@ kube_req_error(const struct http_req *r, const char *what,
 	struct arena a;
 	struct ynode *st = NULL;
 	struct s7_error ignore;
-	const char *msg = NULL;
+	const char *msg = NULL, *reason = NULL;
+	const char *server = r->client ? http_client_url(r->client) : "the server";
+	char shown[TEXT_SHOW_MAX * 2], sw[512], ew[300];
+	int secret = r->secret || kube_path_is_secret(r->url);
 
+	text_clean(sw, sizeof(sw), what);
+	if (r->deadline_hit && (r->transport_error || r->status == 0)) {
+		s7_error_class(err, S7_ETIMEOUT,
+		    "%s: %s: the command's time limit ran out (after %d attempt%s)",
+		    sw, server, r->attempts, r->attempts == 1 ? "" : "s");
+		return -1;
+	}
 	if (r->transport_error) {
-		s7_error_class(err, S7_ECLUSTER, "%s: %s (after %d attempt%s)",
-		    what, r->errmsg, r->attempts, r->attempts == 1 ? "" : "s");
+		text_clean(ew, sizeof(ew), r->errmsg);
+		if (r->tls_error)
+			s7_error_class(err, S7_ECLUSTER,
+			    "%s: %s: %s (a TLS or certificate failure: not retried)",
+			    sw, server, ew);
+		else
+			s7_error_class(err, S7_ECLUSTER,
+			    "%s: %s: %s (after %d attempt%s)", sw, server, ew,
+			    r->attempts, r->attempts == 1 ? "" : "s");
 		return -1;
 	}
 	arena_init(&a);
 	if (r->body_out.len && json_parse(&a, "response", r->body_out.buf,
-	    r->body_out.len, &st, &ignore) == 0)
-		msg = ynode_get_str(st, "message");
-	if (msg)
-		s7_error_class(err, S7_ECLUSTER, "%s: %s (HTTP %ld)", what, msg,
-		    r->status);
+	    r->body_out.len, &st, &ignore) == 0 && st->kind == Y_MAP) {
+		msg = ynode_get_string(st, "message");
+		reason = status_reason(st);
+	}
+	if (secret)
+		/* The server may quote what it was sent: the values. */
+		s7_error_class(err, S7_ECLUSTER,
+		    "%s: HTTP %ld%s%s%s (the server's message is not shown: the request carries secret values)",
+		    sw, r->status, reason ? " (" : "", reason ? reason : "",
+		    reason ? ")" : "");
+	else if (msg)
+		s7_error_class(err, S7_ECLUSTER, "%s: %s (HTTP %ld)", sw,
+		    text_escape_buf(shown, sizeof(shown), msg, strlen(msg),
+		    TEXT_SHOW_MAX), r->status);
 	else if (r->body_out.len)
-		s7_error_class(err, S7_ECLUSTER, "%s: HTTP %ld: %.300s", what,
-		    r->status, r->body_out.buf);
+		s7_error_class(err, S7_ECLUSTER, "%s: HTTP %ld: %s", sw,
+		    r->status, text_escape_buf(shown, sizeof(shown),
+		    r->body_out.buf, r->body_out.len, 300));
 	else
-		s7_error_class(err, S7_ECLUSTER, "%s: HTTP %ld", what,
+		s7_error_class(err, S7_ECLUSTER, "%s: HTTP %ld", sw,
 		    r->status);
+	if (secret && st)
+		ynode_wipe(st);
 	arena_release(&a);
 	return -1;
 }
@@ -131,10 +251,16 @@ kube_call(struct kube_client *k, const char *method, const char *path,
 	r.body = body;
 	r.body_len = body_len;
 	r.timeout_ms = 60000;
+	r.secret = kube_path_is_secret(path);
 	if (out)
 		*out = NULL;
-	if (http_do(k->http, &r, err) < 0)
+	if (status)
+		*status = 0;
+	if (http_do(k->http, &r, err) < 0) {
+		if (err->class != S7_ETIMEOUT)
+			err->class = S7_ECLUSTER;
 		goto done;
+	}
 	if (status)
 		*status = r.status;
 	if (r.transport_error || r.status < 200 || r.status >= 300) {
@@ -152,73 +278,203 @@ done:
 	return ret;
 }
 
+/* ---- discovery ---- */
+
+static size_t
+hash3(const char *a, const char *b, const char *c)
+{
+	const char *parts[3] = { a, b, c };
+	uint64_t h = 1469598103934665603ULL;
+	size_t i;
+
+	for (i = 0; i < 3; i++) {
+		const char *p;
+
+		for (p = parts[i]; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		h = (h ^ 0xff) * 1099511628211ULL;	/* separator */
+	}
+	return (size_t)h;
+}
+
+static void
+index_put(struct kube_client *k, size_t idx)
+{
+	const struct kube_resource *r = k->res[idx];
+	size_t mask = k->nslots - 1, i;
+
+	for (i = hash3(r->group, r->version, r->resource) & mask; k->by_res[i];
+	    i = (i + 1) & mask)
+		;
+	k->by_res[i] = idx + 1;
+	for (i = hash3(r->group, r->version, r->kind) & mask; k->by_kind[i];
+	    i = (i + 1) & mask)
+		;
+	k->by_kind[i] = idx + 1;
+}
+
+static void
+index_grow(struct kube_client *k)
+{
+	size_t i;
+
+	if (2 * (k->nres + 1) <= k->nslots)
+		return;
+	free(k->by_res);
+	free(k->by_kind);
+	k->nslots = k->nslots ? 2 * k->nslots : 256;
+	while (2 * (k->nres + 1) > k->nslots)
+		k->nslots *= 2;
+	k->by_res = xcalloc(k->nslots, sizeof(*k->by_res));
+	k->by_kind = xcalloc(k->nslots, sizeof(*k->by_kind));
+	for (i = 0; i < k->nres; i++)
+		index_put(k, i);
+}
+
+static struct kube_resource *
+find_resource(struct kube_client *k, const char *group, size_t glen,
+    const char *version, const char *name, int by_kind)
+{
+	char g[256];
+	size_t mask, i, *slots = by_kind ? k->by_kind : k->by_res;
+
+	if (k->nslots == 0 || glen >= sizeof(g))
+		return NULL;
+	memcpy(g, group, glen);
+	g[glen] = '\0';
+	mask = k->nslots - 1;
+	for (i = hash3(g, version, name) & mask; slots[i]; i = (i + 1) & mask) {
+		struct kube_resource *r = k->res[slots[i] - 1];
+
+		if (strcmp(r->group, g) == 0 && strcmp(r->version, version) == 0 &&
+		    strcmp(by_kind ? r->kind : r->resource, name) == 0)
+			return r;
+	}
+	return NULL;
+}
+
+/* Names that go into URL paths: only the characters Kubernetes allows. */
+static int
+name_ok(const char *s, int allow_empty, const char *extra)
+{
+	if (s == NULL || (*s == '\0' && !allow_empty) || strlen(s) > 253)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= '0' && *s <= '9') ||
+		    strchr(extra, *s)))
+			return 0;
+	return 1;
+}
+
+static int
+kind_ok(const char *s)
+{
+	if (s == NULL || *s == '\0' || strlen(s) > 253)
+		return 0;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9')))
+			return 0;
+	return 1;
+}
+
 static void
 add_resource(struct kube_client *k, const char *group, const char *version,
     const struct ynode *res, int preferred)
 {
-	const struct ynode *rk = ynode_get(res, "responseKind");
-	const char *resource = ynode_get_str(res, "resource");
-	const char *kind = ynode_get_str(rk, "kind");
-	const char *scope = ynode_get_str(res, "scope");
+	const char *resource = ynode_get_string(res, "resource");
+	const char *kind = ynode_get_string(ynode_get_map(res, "responseKind"),
+	    "kind");
+	const char *scope = ynode_get_string(res, "scope");
 	struct kube_resource *r;
 
-	size_t i;
-
-	if (resource == NULL || kind == NULL)
+	if (res->kind != Y_MAP || !name_ok(resource, 0, ".-") ||
+	    !kind_ok(kind) || scope == NULL ||
+	    (strcmp(scope, "Namespaced") != 0 && strcmp(scope, "Cluster") != 0)) {
+		k->discovery_skipped++;
 		return;
-	for (i = 0; i < k->nres; i++) {
-		r = k->res[i];
-		if (strcmp(r->group, group) == 0 &&
-		    strcmp(r->version, version) == 0 &&
-		    strcmp(r->resource, resource) == 0) {
-			r->namespaced = scope && strcmp(scope, "Namespaced") == 0;
-			r->preferred = preferred;
-			return;
-		}
+	}
+	r = find_resource(k, group, strlen(group), version, resource, 0);
+	if (r) {
+		r->namespaced = strcmp(scope, "Namespaced") == 0;
+		r->preferred = preferred;
+		return;
 	}
 	r = arena_alloc(&k->arena, sizeof(*r));
 	r->group = arena_strdup(&k->arena, group);
 	r->version = arena_strdup(&k->arena, version);
 	r->kind = arena_strdup(&k->arena, kind);
 	r->resource = arena_strdup(&k->arena, resource);
-	r->namespaced = scope && strcmp(scope, "Namespaced") == 0;
+	r->namespaced = strcmp(scope, "Namespaced") == 0;
 	r->preferred = preferred;
+	index_grow(k);
 	ALLOC_GROW(k->res, k->nres + 1, k->ares);
 	k->res[k->nres++] = r;
+	index_put(k, k->nres - 1);
 }
 
-static int
-parse_discovery(struct kube_client *k, const char *buf, size_t len,
+int
+kube_discovery_parse(struct kube_client *k, const char *buf, size_t len,
     const char *what, struct s7_error *err)
 {
-	struct ynode *root, *items;
+	struct arena a;
+	struct ynode *root;
+	const struct ynode *items;
+	const char *kind;
 	size_t i, j, l;
+	int ret = -1;
 
-	if (json_parse(&k->arena, what, buf, len, &root, err) < 0) {
+	/* The document is read in its own arena: refreshes do not pile up. */
+	arena_init(&a);
+	if (json_parse(&a, what, buf, len, &root, err) < 0) {
 		err->class = S7_ECLUSTER;
-		return -1;
+		goto done;
 	}
-	if (ynode_get_str(root, "kind") == NULL ||
-	    strcmp(ynode_get_str(root, "kind"), "APIGroupDiscoveryList") != 0)
-		return s7_error_class(err, S7_ECLUSTER,
+	kind = ynode_get_string(root, "kind");
+	if (kind == NULL || strcmp(kind, "APIGroupDiscoveryList") != 0) {
+		s7_error_class(err, S7_ECLUSTER,
 		    "%s: the server does not offer aggregated discovery (Kubernetes 1.30 or later is needed)",
 		    what);
+		goto done;
+	}
 	items = ynode_get(root, "items");
-	for (i = 0; items && i < items->n; i++) {
+	if (items && !(items->kind == Y_SEQ || (items->kind == Y_SCALAR &&
+	    items->type == YT_NULL))) {
+		s7_error_class(err, S7_ECLUSTER,
+		    "%s: 'items' is %s, not a list", what, ynode_kind_name(items));
+		goto done;
+	}
+	for (i = 0; items && items->kind == Y_SEQ && i < items->n; i++) {
 		const struct ynode *g = items->v[i];
-		const char *group = ynode_get_str(ynode_get(g, "metadata"), "name");
-		const struct ynode *versions = ynode_get(g, "versions");
+		const struct ynode *meta = ynode_get(g, "metadata");
+		const struct ynode *versions = ynode_get_seq(g, "versions");
+		/* The core group has no name. */
+		const char *group = ynode_get(meta, "name") == NULL ? "" :
+		    ynode_get_string(meta, "name");
 
-		for (j = 0; versions && j < versions->n; j++) {
+		if (g->kind != Y_MAP || (meta && meta->kind != Y_MAP) ||
+		    !name_ok(group, 1, ".-") || versions == NULL) {
+			k->discovery_skipped++;
+			continue;
+		}
+		for (j = 0; j < versions->n; j++) {
 			const struct ynode *v = versions->v[j];
-			const struct ynode *rs = ynode_get(v, "resources");
+			const char *version = ynode_get_string(v, "version");
+			const struct ynode *rs = ynode_get_seq(v, "resources");
 
-			for (l = 0; rs && l < rs->n; l++)
-				add_resource(k, group ? group : "",
-				    ynode_get_str(v, "version"), rs->v[l], j == 0);
+			if (v->kind != Y_MAP || !name_ok(version, 0, "") ||
+			    rs == NULL) {
+				k->discovery_skipped++;
+				continue;
+			}
+			for (l = 0; l < rs->n; l++)
+				add_resource(k, group, version, rs->v[l], j == 0);
 		}
 	}
-	return 0;
+	ret = 0;
+done:
+	arena_release(&a);
+	return ret;
 }
 
 /* One aggregated discovery document, revalidated against the cache. */
@@ -244,8 +500,10 @@ discover_one(struct kube_client *k, const char *path, const char *name,
 		body_path = xasprintf("%s/%s.json", k->cache_dir, name);
 		etag_path = xasprintf("%s/%s.etag", k->cache_dir, name);
 		strbuf_init(&e, sizeof(r.if_none_match) - 1);
+		/* A cached ETag that is not one header line is not used. */
 		if (!refresh && fs_read(body_path, &cached, &ignore) == 0 &&
-		    fs_read(etag_path, &e, &ignore) == 0 && e.len) {
+		    fs_read(etag_path, &e, &ignore) == 0 && e.len &&
+		    !text_has_control(e.buf, e.len)) {
 			have = 1;
 			snprintf(r.if_none_match, sizeof(r.if_none_match), "%s",
 			    e.buf);
@@ -256,14 +514,16 @@ discover_one(struct kube_client *k, const char *path, const char *name,
 		goto done;
 	k->discovery_requests++;
 	if (r.status == 304 && have) {
-		ret = parse_discovery(k, cached.buf, cached.len, body_path, err);
+		ret = kube_discovery_parse(k, cached.buf, cached.len, body_path,
+		    err);
 		goto done;
 	}
 	if (r.transport_error || r.status != 200) {
 		kube_req_error(&r, "discovery", err);
 		goto done;
 	}
-	if (parse_discovery(k, r.body_out.buf, r.body_out.len, path, err) < 0)
+	if (kube_discovery_parse(k, r.body_out.buf, r.body_out.len, path,
+	    err) < 0)
 		goto done;
 	if (k->cache_dir && r.etag[0]) {
 		struct s7_error ignore;
@@ -302,18 +562,8 @@ kube_find(struct kube_client *k, const char *api_version, const char *kind)
 	const char *slash = strchr(api_version, '/');
 	size_t glen = slash ? (size_t)(slash - api_version) : 0;
 	const char *version = slash ? slash + 1 : api_version;
-	size_t i;
 
-	for (i = 0; i < k->nres; i++) {
-		const struct kube_resource *r = k->res[i];
-
-		if (strlen(r->group) == glen &&
-		    strncmp(r->group, api_version, glen) == 0 &&
-		    strcmp(r->version, version) == 0 &&
-		    strcmp(r->kind, kind) == 0)
-			return r;
-	}
-	return NULL;
+	return find_resource(k, api_version, glen, version, kind, 1);
 }
 
 const char *

@@ -3,7 +3,8 @@
  * generation against observedGeneration first, then per-kind rules, then
  * the generic Ready / Reconciling / Stalled conditions for custom
  * resources.  A custom resource that reports no conditions is taken as
- * ready, as kstatus does.
+ * ready, as kstatus does.  Fields are read by type (a number where a
+ * string belongs is not taken for one), and reasons are escaped.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "kstatus.h"
+#include "../util/text.h"
 #include "../util/banned.h"
 
 const char *
@@ -40,7 +42,7 @@ str(const struct ynode *n, const char *path)
 {
 	const struct ynode *v = ynode_path(n, path);
 
-	return v && v->kind == Y_SCALAR ? v->str : NULL;
+	return v && v->kind == Y_SCALAR && v->type == YT_STR ? v->str : NULL;
 }
 
 /* The condition of that type in status.conditions, or NULL. */
@@ -51,7 +53,7 @@ condition(const struct ynode *obj, const char *type)
 	size_t i;
 
 	for (i = 0; c && c->kind == Y_SEQ && i < c->n; i++) {
-		const char *t = ynode_get_str(c->v[i], "type");
+		const char *t = ynode_get_string(c->v[i], "type");
 
 		if (t && strcmp(t, type) == 0)
 			return c->v[i];
@@ -63,7 +65,7 @@ static int
 cond_is(const struct ynode *obj, const char *type, const char *want)
 {
 	const struct ynode *c = condition(obj, type);
-	const char *s = c ? ynode_get_str(c, "status") : NULL;
+	const char *s = c ? ynode_get_string(c, "status") : NULL;
 
 	return s && strcmp(s, want) == 0;
 }
@@ -72,14 +74,20 @@ static enum kstatus
 say(enum kstatus s, char *why, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/*
+ * The reason quotes the server (a condition's message, a pod's event):
+ * it is escaped here, where it is made, and cut to fit.
+ */
 static enum kstatus
 say(enum kstatus s, char *why, size_t size, const char *fmt, ...)
 {
+	char raw[2048];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(why, size, fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	text_escape_buf(why, size, raw, strlen(raw), size);
 	return s;
 }
 
@@ -92,7 +100,7 @@ deployment(const struct ynode *o, char *why, size_t size)
 	long long avail = num(o, "status.availableReplicas", 0);
 	long long total = num(o, "status.replicas", 0);
 	const struct ynode *p = condition(o, "Progressing");
-	const char *pr = p ? ynode_get_str(p, "reason") : NULL;
+	const char *pr = p ? ynode_get_string(p, "reason") : NULL;
 
 	if (pr && strcmp(pr, "ProgressDeadlineExceeded") == 0)
 		return say(KS_FAILED, why, size, "progress deadline exceeded");
@@ -176,7 +184,7 @@ pod(const struct ynode *o, char *why, size_t size)
 			return say(KS_IN_PROGRESS, why, size, "%s", r);
 	}
 	if (cond_is(o, "PodScheduled", "False")) {
-		const char *m = ynode_get_str(condition(o, "PodScheduled"),
+		const char *m = ynode_get_string(condition(o, "PodScheduled"),
 		    "message");
 
 		return say(KS_IN_PROGRESS, why, size, "unschedulable: %s",
@@ -198,12 +206,12 @@ service(const struct ynode *o, char *why, size_t size)
 	if (type == NULL || strcmp(type, "LoadBalancer") != 0)
 		return say(KS_CURRENT, why, size, "service");
 	if (ann)
-		asked = ynode_get_str(ann, "metallb.io/loadBalancerIPs");
+		asked = ynode_get_string(ann, "metallb.io/loadBalancerIPs");
 	if (ing == NULL || ing->kind != Y_SEQ || ing->n == 0)
 		return say(KS_IN_PROGRESS, why, size,
 		    "no load balancer address yet%s%s", asked ? ", asked for " :
 		    "", asked ? asked : "");
-	got = ynode_get_str(ing->v[0], "ip");
+	got = ynode_get_string(ing->v[0], "ip");
 	if (asked && got && strcmp(asked, got) != 0)
 		return say(KS_FAILED, why, size,
 		    "load balancer address %s, but %s was asked for", got, asked);
@@ -217,12 +225,12 @@ generic(const struct ynode *o, char *why, size_t size)
 
 	if (cond_is(o, "Stalled", "True"))
 		return say(KS_FAILED, why, size, "stalled: %s",
-		    ynode_get_str(condition(o, "Stalled"), "message") ?
-		    ynode_get_str(condition(o, "Stalled"), "message") : "");
+		    ynode_get_string(condition(o, "Stalled"), "message") ?
+		    ynode_get_string(condition(o, "Stalled"), "message") : "");
 	if (cond_is(o, "Reconciling", "True"))
 		return say(KS_IN_PROGRESS, why, size, "reconciling");
 	if (ready) {
-		const char *m = ynode_get_str(ready, "message");
+		const char *m = ynode_get_string(ready, "message");
 
 		if (cond_is(o, "Ready", "True"))
 			return say(KS_CURRENT, why, size, "ready");
@@ -294,8 +302,8 @@ kstatus_eval(const struct ynode *o, char *why, size_t size)
 			return say(KS_CURRENT, why, size, "complete");
 		if (cond_is(o, "Failed", "True"))
 			return say(KS_FAILED, why, size, "failed: %s",
-			    ynode_get_str(condition(o, "Failed"), "message") ?
-			    ynode_get_str(condition(o, "Failed"), "message") : "");
+			    ynode_get_string(condition(o, "Failed"), "message") ?
+			    ynode_get_string(condition(o, "Failed"), "message") : "");
 		return say(KS_IN_PROGRESS, why, size, "%lld running, %lld done",
 		    num(o, "status.active", 0), num(o, "status.succeeded", 0));
 	}

@@ -5,25 +5,59 @@
  * with code 410) means the resourceVersion expired: LIST again.  A watch
  * the server closes is resumed from the last resourceVersion seen.
  *
- * All watches are HTTP/2 streams on the client's one connection.  The
- * watchset owns its watches and the objects they hold.
+ * Restarts back off: a watch that ends (or a list that fails) without
+ * having delivered an event waits WATCH_BACKOFF_FIRST_MS, then twice as
+ * long each time up to WATCH_BACKOFF_MAX_MS; events arriving (or a watch
+ * that stayed open WATCH_HEALTHY_MS) reset the delay.  So a server that
+ * closes every watch at once, or answers 410 or 500, costs a request
+ * every 30 s, not thousands a minute.
+ *
+ * Memory follows the objects, not the events: each item holds one
+ * object in a block of its own (ynode_pack), freed when a newer copy
+ * replaces it or the object is deleted; items are found by a hash of
+ * namespace and name.  An object watchset_get returned stays valid until
+ * the next watchset_start (or watchset_release) even if a newer copy
+ * arrives meanwhile (any request of the client may bring one: a
+ * kube_call drives the streams too): replaced copies wait there, at most
+ * WATCH_RETIRED_MAX bytes of them.  Every field read from an event or a list is
+ * type-checked; what does not fit is ignored.  Watches of Secrets have
+ * their objects and buffers wiped when freed.
+ *
+ * All watches are streams of the client (one HTTP/2 connection, or one
+ * connection each over HTTP/1.1).  The watchset owns its watches and the
+ * objects they hold.
  */
 #ifndef S7_KUBE_WATCH_H
 #define S7_KUBE_WATCH_H
 
 #include "client.h"
 
-struct watch_item {
-	const char *namespace, *name;
+#define WATCH_BACKOFF_FIRST_MS 1000
+#define WATCH_BACKOFF_MAX_MS 30000
+#define WATCH_HEALTHY_MS 10000
+#define WATCH_RETIRED_MAX ((size_t)64 * 1024 * 1024)
+
+/* A replaced copy, kept until the next watchset_start. */
+struct watch_retired {
 	struct ynode *obj;
+	size_t bytes;
+	int wipe;
+};
+
+struct watch_item {
+	const char *namespace, *name;	/* in obj ("" for no namespace) */
+	struct ynode *obj;		/* packed: one heap block */
+	size_t bytes;
 };
 
 struct watch {
 	const struct kube_resource *res;
 	const char *namespace;		/* owned; NULL: cluster-scoped */
-	struct arena arena;		/* the objects; replaced on a LIST */
 	struct watch_item *items;
 	size_t nitems, aitems;
+	size_t *index;			/* hash slots: item + 1, 0 empty */
+	size_t nslots;
+	int secret;			/* a watch of Secrets: wipe */
 	char rv[64];			/* last resourceVersion seen */
 	int listed;			/* the LIST has been loaded */
 	int relists, rewatches;
@@ -33,6 +67,10 @@ struct watch {
 	struct strbuf line;		/* partial watch event */
 	struct watchset *ws;
 	long long retry_at;
+	long backoff_ms;		/* the next restart's delay */
+	long long stream_start;		/* when the current watch began */
+	unsigned long stream_events;	/* events the current watch brought */
+	unsigned long restarts;		/* lists and watches issued */
 	char error[1024];		/* last error, for reasons */
 };
 
@@ -43,6 +81,10 @@ struct watchset {
 	size_t n, alloc;
 	int changed;			/* set by any event */
 	unsigned long events, lists;
+	unsigned long requests;		/* lists and watches issued */
+	size_t objects, bytes;		/* held now */
+	struct watch_retired *retired;	/* replaced, freed at watchset_start */
+	size_t nretired, aretired, retired_bytes;
 };
 
 void watchset_init(struct watchset *ws, struct kube_client *k);
@@ -59,5 +101,14 @@ const struct ynode *watchset_get(struct watchset *ws,
     const struct kube_resource *r, const char *ns, const char *name);
 /* Stops every stream. */
 void watchset_stop(struct watchset *ws);
+
+/*
+ * Feeds a piece of a watch stream to w as if it had come from the
+ * server (events are lines of JSON); returns non-zero when the stream
+ * should stop.  And loads a LIST answer.  For the tests and the fuzzer.
+ */
+int watch_feed(struct watch *w, const char *data, size_t len);
+int watch_load_list(struct watch *w, const char *buf, size_t len,
+    struct s7_error *err);
 
 #endif

@@ -307,6 +307,8 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 	long long deadline = http_now_ms() + e->o->timeout_s * 1000;
 	int step, ret = -1;
 
+	kube_set_deadline(e->k, deadline);	/* every request of the wave */
+
 	e->started = engine_now();
 	e->prog.comps = xcalloc(w->n + 1, sizeof(*e->prog.comps));
 	e->prog.n = w->n;
@@ -452,12 +454,14 @@ rollout_apply(struct kube_client *k, struct rendered *r, const struct plan *p,
 		    "--prune needs the whole stack: it cannot be used with --phase or --only");
 		goto done;
 	}
+	kube_set_deadline(k, http_now_ms() + o->timeout_s * 1000);
 	if (kube_discover(k, 0, err) < 0 || ensure_namespace(&e, err) < 0 ||
 	    set_open(&e, &old, err) < 0)
 		goto done;
 	for (i = 0; i < p->n; i++)
 		if (run_wave(&e, &p->waves[i], err) < 0)
 			goto done;
+	kube_set_deadline(k, http_now_ms() + o->timeout_s * 1000);
 	if (set_close(&e, &old, err) < 0)
 		goto done;
 	ret = 0;

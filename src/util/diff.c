@@ -1,16 +1,29 @@
 /*
- * Myers' algorithm keeps, for each edit distance d, the furthest point
- * reached on each diagonal; saving those rows lets the edit script be
- * traced back.  Memory is O(D * (N + M)), so D is capped.
+ * Myers' O(ND) algorithm in linear space: the "middle snake" of the two
+ * sequences splits the problem in two, each solved the same way, so
+ * memory is O(N + M) whatever the distance (saving every row of the
+ * search, as the textbook traceback does, cost O(D * (N + M)): 0.9 GB for
+ * one large object).  Lines are compared as numbers (equal lines share a
+ * number, found by hashing), common heads and tails are taken off first.
+ *
+ * Time is bounded too: a split that has not met in the middle after
+ * DIFF_COST_MIN (or about sqrt(N + M)) edits takes the furthest point
+ * reached, and once DIFF_WORK_MAX steps are spent the remaining pieces
+ * become "all of a out, all of b in".  The script is then not minimal,
+ * but it is always correct.
  */
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "diff.h"
+#include "text.h"
 #include "xmalloc.h"
 #include "banned.h"
 
-#define DIFF_MAX_EDITS 4000
+#define DIFF_COST_MIN 256
+#define DIFF_WORK_MAX ((unsigned long long)200 * 1000 * 1000)
 
 struct lines {
 	const char **p;
@@ -37,10 +50,217 @@ split(const char *s, struct lines *l)
 	}
 }
 
-static int
-same(const struct lines *a, size_t i, const struct lines *b, size_t j)
+/* Numbers the lines of a and b: equal lines get equal numbers. */
+static void
+number(const struct lines *a, const struct lines *b, long *ia, long *ib)
 {
-	return a->len[i] == b->len[j] && memcmp(a->p[i], b->p[j], a->len[i]) == 0;
+	size_t cap = 16, i, next = 0, t;
+	struct slot {
+		const char *p;
+		size_t len;
+		uint64_t h;
+		long id;
+	} *tab;
+
+	while (cap < 2 * (a->n + b->n))
+		cap *= 2;
+	tab = xcalloc(cap, sizeof(*tab));
+	for (t = 0; t < 2; t++) {
+		const struct lines *l = t ? b : a;
+		long *ids = t ? ib : ia;
+
+		for (i = 0; i < l->n; i++) {
+			uint64_t h = 1469598103934665603ULL;
+			size_t k, j;
+
+			for (k = 0; k < l->len[i]; k++)
+				h = (h ^ (unsigned char)l->p[i][k]) *
+				    1099511628211ULL;
+			for (j = (size_t)h & (cap - 1); tab[j].p;
+			    j = (j + 1) & (cap - 1))
+				if (tab[j].h == h && tab[j].len == l->len[i] &&
+				    memcmp(tab[j].p, l->p[i], l->len[i]) == 0)
+					break;
+			if (tab[j].p == NULL) {
+				tab[j].p = l->p[i];
+				tab[j].len = l->len[i];
+				tab[j].h = h;
+				tab[j].id = (long)next++;
+			}
+			ids[i] = tab[j].id;
+		}
+	}
+	free(tab);
+}
+
+struct ctx {
+	const long *a, *b;	/* line numbers */
+	char *del, *ins;	/* per line of a / b: not in the common part */
+	long *fwd, *bwd;	/* furthest x per diagonal; index k + off */
+	long off;
+	long cost_max;
+	unsigned long long work;
+};
+
+/*
+ * Finds a point (*x, *y) on an optimal path from (alo, blo) to (ahi, bhi)
+ * with both halves smaller than the whole (the sequences are not empty
+ * and differ at both ends).
+ */
+static void
+middle(struct ctx *c, long alo, long ahi, long blo, long bhi, long *x,
+    long *y)
+{
+	long *F = c->fwd + c->off, *B = c->bwd + c->off;
+	long dmin = alo - bhi, dmax = ahi - blo;
+	long fmid = alo - blo, bmid = ahi - bhi;
+	long fmin = fmid, fmax = fmid, bmin = bmid, bmax = bmid;
+	int odd = ((ahi - alo) - (bhi - blo)) & 1;
+	long ec, d;
+
+	F[fmid] = alo;
+	B[bmid] = ahi;
+	for (ec = 1;; ec++) {
+		long bestx = -1, besty = -1, best;
+
+		/* forward: one more edit on every diagonal in reach */
+		if (fmin > dmin)
+			F[--fmin - 1] = -1;
+		else
+			++fmin;
+		if (fmax < dmax)
+			F[++fmax + 1] = -1;
+		else
+			--fmax;
+		for (d = fmax; d >= fmin; d -= 2) {
+			/* from d - 1 one line of a out, from d + 1 one of b in */
+			long r = F[d - 1] >= 0 && F[d - 1] < ahi ? F[d - 1] + 1 : -1;
+			long dn = F[d + 1] >= 0 && F[d + 1] - d <= bhi ? F[d + 1] : -1;
+			long i1 = r > dn ? r : dn, i2, from;
+
+			if (i1 < 0) {
+				F[d] = -1;	/* not reachable yet */
+				continue;
+			}
+			i2 = i1 - d;
+			from = i1;
+			while (i1 < ahi && i2 < bhi && c->a[i1] == c->b[i2]) {
+				i1++;
+				i2++;
+			}
+			c->work += 1 + (unsigned long long)(i1 - from);
+			F[d] = i1;
+			if (odd && bmin <= d && d <= bmax && B[d] <= i1) {
+				*x = i1;
+				*y = i2;
+				return;
+			}
+		}
+		/* backward, from the end */
+		if (bmin > dmin)
+			B[--bmin - 1] = LONG_MAX;
+		else
+			++bmin;
+		if (bmax < dmax)
+			B[++bmax + 1] = LONG_MAX;
+		else
+			--bmax;
+		for (d = bmax; d >= bmin; d -= 2) {
+			long l = B[d + 1] != LONG_MAX && B[d + 1] > alo ?
+			    B[d + 1] - 1 : LONG_MAX;
+			long u = B[d - 1] != LONG_MAX && B[d - 1] - d >= blo ?
+			    B[d - 1] : LONG_MAX;
+			long i1 = l < u ? l : u, i2, from;
+
+			if (i1 == LONG_MAX) {
+				B[d] = LONG_MAX;
+				continue;
+			}
+			i2 = i1 - d;
+			from = i1;
+			while (i1 > alo && i2 > blo &&
+			    c->a[i1 - 1] == c->b[i2 - 1]) {
+				i1--;
+				i2--;
+			}
+			c->work += 1 + (unsigned long long)(from - i1);
+			B[d] = i1;
+			if (!odd && fmin <= d && d <= fmax && i1 <= F[d]) {
+				*x = i1;
+				*y = i2;
+				return;
+			}
+		}
+		if (ec < c->cost_max && c->work < DIFF_WORK_MAX)
+			continue;
+		/*
+		 * Too costly: split where a path got furthest, forward or
+		 * backward (counted in lines covered).
+		 */
+		best = -1;
+		for (d = fmax; d >= fmin; d -= 2) {
+			long i1 = F[d], i2 = i1 - d;
+
+			if (i1 >= 0 && (i1 - alo) + (i2 - blo) > best) {
+				best = (i1 - alo) + (i2 - blo);
+				bestx = i1;
+				besty = i2;
+			}
+		}
+		for (d = bmax; d >= bmin; d -= 2) {
+			long i1 = B[d], i2 = i1 - d;
+
+			if (i1 != LONG_MAX && (ahi - i1) + (bhi - i2) > best) {
+				best = (ahi - i1) + (bhi - i2);
+				bestx = i1;
+				besty = i2;
+			}
+		}
+		if (bestx < alo || bestx > ahi || besty < blo || besty > bhi ||
+		    (bestx == alo && besty == blo) ||
+		    (bestx == ahi && besty == bhi)) {
+			bestx = alo + (ahi - alo + 1) / 2;
+			besty = blo + (bhi - blo) / 2;
+		}
+		*x = bestx;
+		*y = besty;
+		return;
+	}
+}
+
+static void
+compare(struct ctx *c, long alo, long ahi, long blo, long bhi)
+{
+	long x, y, i;
+
+	for (;;) {
+		while (alo < ahi && blo < bhi && c->a[alo] == c->b[blo]) {
+			alo++;
+			blo++;
+		}
+		while (alo < ahi && blo < bhi && c->a[ahi - 1] == c->b[bhi - 1]) {
+			ahi--;
+			bhi--;
+		}
+		if (alo == ahi || blo == bhi || c->work >= DIFF_WORK_MAX) {
+			for (i = alo; i < ahi; i++)
+				c->del[i] = 1;
+			for (i = blo; i < bhi; i++)
+				c->ins[i] = 1;
+			return;
+		}
+		middle(c, alo, ahi, blo, bhi, &x, &y);
+		/* The smaller half by recursion, the larger by the loop. */
+		if ((x - alo) + (y - blo) < (ahi - x) + (bhi - y)) {
+			compare(c, alo, x, blo, y);
+			alo = x;
+			blo = y;
+		} else {
+			compare(c, x, ahi, y, bhi);
+			ahi = x;
+			bhi = y;
+		}
+	}
 }
 
 /* One op per line of the script: ' ' keep, '-' delete, '+' insert. */
@@ -50,107 +270,63 @@ struct op {
 };
 
 static size_t
-myers(const struct lines *a, const struct lines *b, struct op **ops)
+script(const struct lines *a, const struct lines *b, struct op **ops)
 {
-	long n = (long)a->n, m = (long)b->n, max = n + m, d, k;
-	long off = max + 1;
-	long *v = xcalloc((size_t)(2 * max + 3), sizeof(*v));
-	long **trace = xcalloc(DIFF_MAX_EDITS + 2, sizeof(*trace));
-	long found = -1;
-	size_t nops = 0, aops = 0;
-	long x, y;
+	struct ctx c;
+	long *ia = xcalloc(a->n + 1, sizeof(*ia));
+	long *ib = xcalloc(b->n + 1, sizeof(*ib));
+	size_t i = 0, j = 0, n = 0, total = a->n + b->n, cost;
 
-	for (d = 0; d <= max && d <= DIFF_MAX_EDITS; d++) {
-		trace[d] = xmalloc((size_t)(2 * max + 3) * sizeof(long));
-		memcpy(trace[d], v, (size_t)(2 * max + 3) * sizeof(long));
-		for (k = -d; k <= d; k += 2) {
-			if (k == -d || (k != d && v[off + k - 1] < v[off + k + 1]))
-				x = v[off + k + 1];
-			else
-				x = v[off + k - 1] + 1;
-			y = x - k;
-			while (x < n && y < m && same(a, (size_t)x, b, (size_t)y)) {
-				x++;
-				y++;
-			}
-			v[off + k] = x;
-			if (x >= n && y >= m) {
-				found = d;
-				break;
-			}
-		}
-		if (found >= 0)
-			break;
-	}
-	*ops = NULL;
-	if (found < 0) {
-		/* Too different: all of a out, all of b in. */
-		for (x = 0; x < n; x++) {
-			ALLOC_GROW(*ops, nops + 1, aops);
-			(*ops)[nops++] = (struct op){ '-', (size_t)x, 0 };
-		}
-		for (y = 0; y < m; y++) {
-			ALLOC_GROW(*ops, nops + 1, aops);
-			(*ops)[nops++] = (struct op){ '+', 0, (size_t)y };
-		}
-	} else {
-		/* Trace back from (n, m), collecting ops in reverse. */
-		x = n;
-		y = m;
-		for (d = found; d >= 0; d--) {
-			long *vd = trace[d], pk, px, py;
-
-			k = x - y;
-			if (d == 0) {
-				pk = 0;
-			} else if (k == -d || (k != d && vd[off + k - 1] <
-			    vd[off + k + 1])) {
-				pk = k + 1;
-			} else {
-				pk = k - 1;
-			}
-			px = d == 0 ? 0 : vd[off + pk];
-			py = px - pk;
-			while (x > px && y > py) {
-				ALLOC_GROW(*ops, nops + 1, aops);
-				(*ops)[nops++] = (struct op){ ' ', (size_t)x - 1,
-				    (size_t)y - 1 };
-				x--;
-				y--;
-			}
-			if (d > 0) {
-				ALLOC_GROW(*ops, nops + 1, aops);
-				if (x == px)
-					(*ops)[nops++] = (struct op){ '+', 0,
-					    (size_t)y - 1 };
-				else
-					(*ops)[nops++] = (struct op){ '-',
-					    (size_t)x - 1, 0 };
-			}
-			x = px;
-			y = py;
-		}
-		for (k = 0; k < (long)nops / 2; k++) {
-			struct op t = (*ops)[k];
-
-			(*ops)[k] = (*ops)[nops - 1 - (size_t)k];
-			(*ops)[nops - 1 - (size_t)k] = t;
+	memset(&c, 0, sizeof(c));
+	number(a, b, ia, ib);
+	c.a = ia;
+	c.b = ib;
+	c.del = xcalloc(a->n + 1, 1);
+	c.ins = xcalloc(b->n + 1, 1);
+	c.off = (long)b->n + 1;
+	c.fwd = xcalloc(total + 3, sizeof(*c.fwd));
+	c.bwd = xcalloc(total + 3, sizeof(*c.bwd));
+	for (cost = 1; cost * cost < total; cost++)
+		;
+	c.cost_max = cost < DIFF_COST_MIN ? DIFF_COST_MIN : (long)cost;
+	compare(&c, 0, (long)a->n, 0, (long)b->n);
+	*ops = xcalloc(total + 1, sizeof(**ops));
+	/* Walk both: in a change, a's lines go out before b's come in. */
+	while (i < a->n || j < b->n) {
+		if (i < a->n && c.del[i])
+			(*ops)[n++] = (struct op){ '-', i++, 0 };
+		else if (j < b->n && c.ins[j])
+			(*ops)[n++] = (struct op){ '+', 0, j++ };
+		else {
+			(*ops)[n++] = (struct op){ ' ', i, j };
+			i++;
+			j++;
 		}
 	}
-	for (d = 0; d <= DIFF_MAX_EDITS + 1; d++)
-		free(trace[d]);
-	free(trace);
-	free(v);
-	return nops;
+	free(ia);
+	free(ib);
+	free(c.del);
+	free(c.ins);
+	free(c.fwd);
+	free(c.bwd);
+	return n;
 }
 
+/*
+ * The lines come from outside (a live object's values): control and
+ * invisible characters are escaped, so a diff cannot rewrite the
+ * terminal or reorder what it shows.
+ */
 static void
 emit_line(struct strbuf *out, char c, const char *p, size_t len)
 {
+	int nl = len > 0 && p[len - 1] == '\n';
+
 	strbuf_addch(out, c);
-	strbuf_add(out, p, len);
-	if (len == 0 || p[len - 1] != '\n')
-		strbuf_addstr(out, "\n\\ No newline at end of file\n");
+	text_escape(out, p, nl ? len - 1 : len, (size_t)-1, 0);
+	if (!nl)
+		strbuf_addstr(out, "\n\\ No newline at end of file");
+	strbuf_addch(out, '\n');
 }
 
 static void
@@ -173,7 +349,7 @@ diff_unified(struct strbuf *out, const char *as, const char *bs,
 
 	split(as, &a);
 	split(bs, &b);
-	nops = myers(&a, &b, &ops);
+	nops = script(&a, &b, &ops);
 	/* pa[k], pb[k]: lines of a and b before op k. */
 	pa = xcalloc(nops + 1, sizeof(*pa));
 	pb = xcalloc(nops + 1, sizeof(*pb));

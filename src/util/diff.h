@@ -1,7 +1,10 @@
 /*
- * Unified diffs of two texts, line by line (Myers' O(ND) algorithm), as
- * `diff -u` prints them.  For texts whose difference is very large the
- * output falls back to removing all of a and adding all of b.
+ * Unified diffs of two texts, line by line (Myers' O(ND) algorithm in
+ * linear space), as `diff -u` prints them.  Memory is linear in the
+ * number of lines and time is bounded: for texts whose difference is very
+ * large the script stops being minimal (never wrong).  Lines are printed
+ * through text_escape: a control or bidi character cannot reach the
+ * terminal.
  */
 #ifndef S7_DIFF_H
 #define S7_DIFF_H

@@ -3,6 +3,8 @@
 #include <string.h>
 
 #include "error.h"
+#include "strbuf.h"
+#include "text.h"
 #include "xmalloc.h"
 #include "banned.h"
 
@@ -88,14 +90,30 @@ s7_error_prefix(struct s7_error *err, const char *fmt, ...)
 	err->msg[hl + ol] = '\0';
 }
 
+/*
+ * The message may quote outside text (a server's message, a value from
+ * the site): it is escaped here, the last step before a terminal, so a
+ * control character that slipped past the code that built it still
+ * cannot reach one.
+ */
 void
 s7_error_print(const struct s7_error *err, FILE *fp)
 {
-	if (err->file[0] && err->line)
-		fprintf(fp, "%s:%u:%u: error: %s\n", err->file, err->line,
-		    err->col, err->msg);
-	else if (err->file[0])
-		fprintf(fp, "%s: error: %s\n", err->file, err->msg);
+	struct strbuf file, msg;
+
+	strbuf_init(&file, sizeof(err->file) * 8);
+	strbuf_init(&msg, sizeof(err->msg) * 8);
+	text_escape(&file, err->file, strnlen(err->file, sizeof(err->file)),
+	    sizeof(err->file), 0);
+	text_escape(&msg, err->msg, strnlen(err->msg, sizeof(err->msg)),
+	    sizeof(err->msg), TEXT_KEEP_NEWLINES);
+	if (file.len && err->line)
+		fprintf(fp, "%s:%u:%u: error: %s\n", file.buf, err->line,
+		    err->col, msg.buf);
+	else if (file.len)
+		fprintf(fp, "%s: error: %s\n", file.buf, msg.buf);
 	else
-		fprintf(fp, "sector7: error: %s\n", err->msg);
+		fprintf(fp, "sector7: error: %s\n", msg.buf);
+	strbuf_release(&file);
+	strbuf_release(&msg);
 }

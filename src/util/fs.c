@@ -15,13 +15,49 @@ int
 fs_read(const char *path, struct strbuf *sb, struct s7_error *err)
 {
 	char buf[65536];
+	struct stat st;
 	int fd, ret = -1;
 	ssize_t n;
 
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/*
+	 * O_NONBLOCK: opening a FIFO with no writer would block forever.
+	 * Only regular files are read (no FIFO, device or directory), and
+	 * never more than sb->max bytes.
+	 */
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return s7_error(err, "cannot open '%s': %s", path,
 		    strerror(errno));
+	if (fstat(fd, &st) < 0) {
+		s7_error(err, "cannot read '%s': %s", path, strerror(errno));
+		goto done;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		s7_error(err, "'%s' is not a regular file (%s)", path,
+		    S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ?
+		    "a FIFO" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ?
+		    "a device" : S_ISSOCK(st.st_mode) ? "a socket" :
+		    "not a file");
+		goto done;
+	}
+	if ((size_t)st.st_size > sb->max - sb->len) {
+		s7_error(err, "'%s' is larger than %zu bytes", path, sb->max);
+		goto done;
+	}
+	/*
+	 * Room for the whole file at once: a buffer that grows leaves
+	 * copies behind, and the file may hold a key or a token.
+	 */
+	if (st.st_size > 0) {
+		size_t had = sb->len;
+
+		strbuf_addchars(sb, 0, (size_t)st.st_size);
+		strbuf_setlen(sb, had);
+	}
+	if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK) < 0) {
+		s7_error(err, "cannot read '%s': %s", path, strerror(errno));
+		goto done;
+	}
 	for (;;) {
 		n = read(fd, buf, sizeof(buf));
 		if (n < 0 && errno == EINTR)

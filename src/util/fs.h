@@ -12,7 +12,11 @@
 #include "error.h"
 #include "strbuf.h"
 
-/* Appends the file's contents to sb (cap: sb->max). */
+/*
+ * Appends the contents of a regular file to sb (cap: sb->max).  FIFOs,
+ * devices, sockets and directories are refused rather than read: a FIFO
+ * with no writer, or /dev/zero, would block or never end.
+ */
 int fs_read(const char *path, struct strbuf *sb, struct s7_error *err);
 int fs_write_atomic(const char *path, const void *data, size_t len,
     mode_t mode, struct s7_error *err);

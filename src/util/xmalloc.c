@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
 
 #include "xmalloc.h"
 #include "banned.h"
@@ -112,4 +114,13 @@ xfree_secret(void *p, size_t len)
 		return;
 	explicit_bzero(p, len);
 	free(p);
+}
+
+void
+xsecure_process(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+	setrlimit(RLIMIT_CORE, &rl);
 }

@@ -21,6 +21,13 @@ int xsnprintf(char *buf, size_t size, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Wipes and frees a secret (NULL is fine). */
 void xfree_secret(void *p, size_t len);
+/*
+ * Keeps the process's memory, which holds credentials, out of core
+ * dumps and out of reach of other processes of the same user
+ * (PR_SET_DUMPABLE 0, RLIMIT_CORE 0).  Called before credentials are
+ * read (kube_open); main may call it first thing.  Idempotent.
+ */
+void xsecure_process(void);
 
 /* Grows *array (of *alloc elements of size sz) to hold at least nr. */
 #define ALLOC_GROW(array, nr, alloc)                                     \

@@ -211,6 +211,134 @@ ynode_get_str(const struct ynode *map, const char *key)
 	return v && v->kind == Y_SCALAR ? v->str : NULL;
 }
 
+const char *
+ynode_get_string(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	return v && v->kind == Y_SCALAR && v->type == YT_STR ? v->str : NULL;
+}
+
+const struct ynode *
+ynode_get_map(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	return v && v->kind == Y_MAP ? v : NULL;
+}
+
+const struct ynode *
+ynode_get_seq(const struct ynode *map, const char *key)
+{
+	const struct ynode *v = ynode_get(map, key);
+
+	return v && v->kind == Y_SEQ ? v : NULL;
+}
+
+int
+ynode_boolean(const struct ynode *n, int *v)
+{
+	if (n == NULL || n->kind != Y_SCALAR || n->type != YT_BOOL)
+		return -1;
+	*v = n->str[0] == 't' || n->str[0] == 'T';
+	return 0;
+}
+
+/* Bytes a packed copy of n needs (see ynode_pack). */
+static size_t
+pack_size(const struct ynode *n)
+{
+	size_t sz = sizeof(*n), i, slots;
+
+	if (n->kind == Y_SCALAR)
+		return sz + ((n->len + 1 + 15) & ~(size_t)15);
+	slots = n->kind == Y_MAP ? 2 * n->n : n->n;
+	sz += ((slots * sizeof(*n->v)) + 15) & ~(size_t)15;
+	for (i = 0; i < slots; i++)
+		sz += pack_size(n->v[i]);
+	return sz;
+}
+
+static struct ynode *
+pack_into(const struct ynode *n, char **p)
+{
+	struct ynode *c = (struct ynode *)*p;
+	size_t i, slots;
+
+	*p += sizeof(*c);
+	*c = *n;
+	if (n->kind == Y_SCALAR) {
+		char *t = *p;
+
+		memcpy(t, n->str, n->len);
+		t[n->len] = '\0';
+		c->str = t;
+		*p += (n->len + 1 + 15) & ~(size_t)15;
+		c->v = NULL;
+		c->cap = 0;
+		return c;
+	}
+	slots = n->kind == Y_MAP ? 2 * n->n : n->n;
+	c->v = slots ? (struct ynode **)*p : NULL;
+	c->cap = slots;
+	*p += ((slots * sizeof(*n->v)) + 15) & ~(size_t)15;
+	for (i = 0; i < slots; i++)
+		c->v[i] = pack_into(n->v[i], p);
+	return c;
+}
+
+struct ynode *
+ynode_pack(const struct ynode *n, size_t *bytes)
+{
+	size_t sz = pack_size(n);
+	char *block = xmalloc(sz), *p = block;
+	struct ynode *c = pack_into(n, &p);
+
+	if (bytes)
+		*bytes = sz;
+	return c;
+}
+
+void
+ynode_pack_free(struct ynode *packed, size_t bytes, int wipe)
+{
+	if (packed && wipe)
+		explicit_bzero(packed, bytes);
+	free(packed);
+}
+
+void
+ynode_wipe(struct ynode *n)
+{
+	size_t i, slots;
+
+	if (n == NULL)
+		return;
+	if (n->kind == Y_SCALAR) {
+		if (n->str && n->len)
+			explicit_bzero((char *)n->str, n->len);
+		return;
+	}
+	slots = n->kind == Y_MAP ? 2 * n->n : n->n;
+	for (i = 0; i < slots; i++)
+		ynode_wipe(n->v[i]);
+}
+
+size_t
+ynode_count(const struct ynode *n)
+{
+	size_t c = 1, i, slots;
+
+	if (n == NULL)
+		return 0;
+	if (n->kind == Y_SCALAR)
+		return 1;
+	slots = n->kind == Y_MAP ? 2 * n->n : n->n;
+	for (i = 0; i < slots; i++)
+		c += ynode_count(n->v[i]);
+	return c;
+}
+
 struct ynode *
 ynode_copy(struct arena *a, const struct ynode *n)
 {

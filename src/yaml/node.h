@@ -66,7 +66,35 @@ struct ynode *ynode_path(const struct ynode *n, const char *path);
 /* The string of a scalar value at key, or NULL. */
 const char *ynode_get_str(const struct ynode *map, const char *key);
 
+/*
+ * Typed reads of data from outside (a server's answer, a plugin's
+ * output): the value at key when it has that type, else NULL.  A
+ * string is a scalar of type string, so a number or null where a name
+ * belongs is not taken for one.
+ */
+const char *ynode_get_string(const struct ynode *map, const char *key);
+const struct ynode *ynode_get_map(const struct ynode *map, const char *key);
+const struct ynode *ynode_get_seq(const struct ynode *map, const char *key);
+/*
+ * A YAML boolean (true/false in the YAML 1.2 core schema: plain or
+ * tagged !!bool; not the string "false", not yes/no): 0 with *v set, or
+ * -1 when n is anything else.
+ */
+int ynode_boolean(const struct ynode *n, int *v);
+
 struct ynode *ynode_copy(struct arena *a, const struct ynode *n);
+/*
+ * A deep copy of n in one heap block sized to fit, for a tree kept
+ * alone and freed alone (a watched object replaced by a newer one).
+ * The copy is read-only: its arrays have no spare room.  Free it with
+ * ynode_pack_free (wipe: zero the block first, for secrets).
+ */
+struct ynode *ynode_pack(const struct ynode *n, size_t *bytes);
+void ynode_pack_free(struct ynode *packed, size_t bytes, int wipe);
+/* Zeroes the text of every scalar of n (secrets before their arena goes). */
+void ynode_wipe(struct ynode *n);
+/* Nodes in n's tree (shared subtrees counted each time). */
+size_t ynode_count(const struct ynode *n);
 int ynode_equal(const struct ynode *x, const struct ynode *y);
 /*
  * RFC 7386 JSON merge patch: maps merge recursively, a null value deletes

@@ -10,26 +10,122 @@
 #include <yaml.h>
 
 #include "yaml.h"
+#include "../util/text.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
 struct anchor {
 	const char *name;
 	struct ynode *node;
+	size_t size;		/* nodes in its tree, aliases expanded */
+	unsigned height;	/* levels in its tree */
+};
+
+/*
+ * The keys of one large mapping, hashed: the duplicate-key check must
+ * not cost a scan of every earlier key (quadratic in a mapping's size).
+ * Mappings with few keys are scanned.
+ */
+#define KEYSET_FROM 16
+
+struct keyset {
+	struct ynode **slot;	/* open addressing; NULL: empty */
+	size_t cap, n;
+};
+
+struct open {
+	struct ynode *node;
+	const char *anchor;
+	size_t size;		/* nodes so far, aliases expanded */
+	unsigned height;
+	struct keyset keys;
 };
 
 struct parser {
 	struct arena *a;
 	const char *name;
-	struct ynode **stack;	/* open containers */
+	struct open *stack;	/* open containers */
 	size_t depth, alloc;
 	struct anchor *anchors;
 	size_t nanchors, aanchors;
-	const char **stack_anchor;	/* anchor of each open container */
-	size_t asa;
 	unsigned aliases;
+	size_t nodes;		/* in the stream, aliases expanded */
 	struct ynode *root;
 };
+
+static size_t
+key_hash(const char *s, size_t len)
+{
+	size_t h = 1469598103934665603ULL & (size_t)-1, i;
+
+	for (i = 0; i < len; i++)
+		h = (h ^ (unsigned char)s[i]) * (1099511628211ULL & (size_t)-1);
+	return h;
+}
+
+static void
+keyset_put(struct keyset *ks, struct ynode *k)
+{
+	size_t i;
+
+	if (2 * (ks->n + 1) > ks->cap) {
+		struct ynode **old = ks->slot;
+		size_t ocap = ks->cap, j;
+
+		ks->cap = ocap ? 2 * ocap : 64;
+		ks->slot = xcalloc(ks->cap, sizeof(*ks->slot));
+		ks->n = 0;
+		for (j = 0; j < ocap; j++)
+			if (old[j])
+				keyset_put(ks, old[j]);
+		free(old);
+	}
+	i = key_hash(k->str, k->len) & (ks->cap - 1);
+	while (ks->slot[i])
+		i = (i + 1) & (ks->cap - 1);
+	ks->slot[i] = k;
+	ks->n++;
+}
+
+static int
+keyset_has(const struct keyset *ks, const char *s, size_t len)
+{
+	size_t i = key_hash(s, len) & (ks->cap - 1);
+
+	for (; ks->slot[i]; i = (i + 1) & (ks->cap - 1))
+		if (ks->slot[i]->len == len &&
+		    memcmp(ks->slot[i]->str, s, len) == 0)
+			return 1;
+	return 0;
+}
+
+/* Whether the open mapping o already has the key s. */
+static int
+has_key(struct open *o, const char *s, size_t len)
+{
+	const struct ynode *m = o->node;
+	size_t i;
+
+	if (o->keys.cap)
+		return keyset_has(&o->keys, s, len);
+	for (i = 0; i < m->n; i++)
+		if (m->v[2 * i]->len == len &&
+		    memcmp(m->v[2 * i]->str, s, len) == 0)
+			return 1;
+	return 0;
+}
+
+static void
+add_key(struct open *o, struct ynode *k)
+{
+	size_t i;
+
+	if (o->keys.cap == 0 && o->node->n + 1 >= KEYSET_FROM)
+		for (i = 0; i < o->node->n; i++)
+			keyset_put(&o->keys, o->node->v[2 * i]);
+	if (o->keys.cap)
+		keyset_put(&o->keys, k);
+}
 
 static int
 tag_type(const char *tag, enum ytype *t, enum ykind *k)
@@ -81,27 +177,57 @@ check_tag(struct parser *p, const yaml_char_t *tag, enum ykind want,
     enum ytype *type, yaml_mark_t m, struct s7_error *err)
 {
 	enum ykind k;
+	char shown[200];
 
 	if (tag == NULL || strcmp((const char *)tag, "!") == 0)
 		return 0;
 	if (tag_type((const char *)tag, type, &k) < 0 || k != want)
 		return mark_error(p, m, err, "unsupported tag '%s'",
-		    (const char *)tag);
+		    text_clean(shown, sizeof(shown), (const char *)tag));
 	return 0;
 }
 
-/* Adds a finished node to the open container (or makes it the root). */
+/*
+ * Counts size more nodes (a tree of that many, height levels tall) at
+ * the current depth against the limits.  Aliases count as the trees
+ * they stand for: whoever walks the document walks those.
+ */
 static int
-add_node(struct parser *p, struct ynode *n, yaml_mark_t m,
+count(struct parser *p, size_t size, unsigned height, yaml_mark_t m,
     struct s7_error *err)
 {
+	if (size > YAML_MAX_NODES - p->nodes)
+		return mark_error(p, m, err,
+		    "the document has more than %u nodes (aliases counted as the nodes they repeat)",
+		    (unsigned)YAML_MAX_NODES);
+	if (p->depth + height > YAML_MAX_DEPTH)
+		return mark_error(p, m, err,
+		    "nesting is too deep (more than %u levels%s)", YAML_MAX_DEPTH,
+		    height > 1 ? ", through an alias" : "");
+	p->nodes += size;
+	return 0;
+}
+
+/*
+ * Adds a node to the open container (or makes it the root).  size and
+ * height describe its tree, for the container's own count.
+ */
+static int
+add_node(struct parser *p, struct ynode *n, size_t size, unsigned height,
+    yaml_mark_t m, struct s7_error *err)
+{
+	struct open *o;
 	struct ynode *top;
 
 	if (p->depth == 0) {
 		p->root = n;
 		return 0;
 	}
-	top = p->stack[p->depth - 1];
+	o = &p->stack[p->depth - 1];
+	top = o->node;
+	o->size += size;
+	if (height + 1 > o->height)
+		o->height = height + 1;
 	if (top->kind == Y_SEQ) {
 		ynode_push(p->a, top, n);
 		return 0;
@@ -115,9 +241,17 @@ add_node(struct parser *p, struct ynode *n, yaml_mark_t m,
 		    n->style == YS_PLAIN)
 			return mark_error(p, m, err,
 			    "merge keys ('<<') are not supported");
-		if (ynode_get_key(top, n->str) != NULL)
+		/* Keys are looked up as C strings: "k\0a" would be "k". */
+		if (strlen(n->str) != n->len)
+			return mark_error(p, m, err,
+			    "a key contains a NUL character");
+		if (has_key(o, n->str, n->len)) {
+			char shown[200];
+
 			return mark_error(p, m, err, "duplicate key '%s'",
-			    n->str);
+			    text_escape_buf(shown, sizeof(shown), n->str, n->len,
+			    120));
+		}
 		/*
 		 * Keys are strings, as in JSON and in Kubernetes objects: a
 		 * key written `1` or `true` is the text "1" or "true".
@@ -128,6 +262,7 @@ add_node(struct parser *p, struct ynode *n, yaml_mark_t m,
 			n->line = (unsigned)m.line + 1;
 			n->col = (unsigned)m.column + 1;
 		}
+		add_key(o, n);
 		ynode_map_append(p->a, top, n, NULL);
 	} else {
 		top->v[2 * top->n - 1] = n;
@@ -137,13 +272,16 @@ add_node(struct parser *p, struct ynode *n, yaml_mark_t m,
 }
 
 static void
-remember_anchor(struct parser *p, const yaml_char_t *anchor, struct ynode *n)
+remember_anchor(struct parser *p, const char *anchor, struct ynode *n,
+    size_t size, unsigned height)
 {
 	if (anchor == NULL)
 		return;
 	ALLOC_GROW(p->anchors, p->nanchors + 1, p->aanchors);
-	p->anchors[p->nanchors].name = arena_strdup(p->a, (const char *)anchor);
+	p->anchors[p->nanchors].name = arena_strdup(p->a, anchor);
 	p->anchors[p->nanchors].node = n;
+	p->anchors[p->nanchors].size = size;
+	p->anchors[p->nanchors].height = height;
 	p->nanchors++;
 }
 
@@ -151,29 +289,43 @@ static int
 push(struct parser *p, struct ynode *n, const yaml_char_t *anchor,
     yaml_mark_t m, struct s7_error *err)
 {
+	struct open *o;
+
 	if (p->depth >= YAML_MAX_DEPTH)
-		return mark_error(p, m, err, "nesting is too deep");
-	if (add_node(p, n, m, err) < 0)
+		return mark_error(p, m, err, "nesting is too deep (more than %u levels)",
+		    YAML_MAX_DEPTH);
+	if (count(p, 1, 1, m, err) < 0)
+		return -1;
+	/* The container's own size goes to its parent when it closes. */
+	if (add_node(p, n, 0, 0, m, err) < 0)
 		return -1;
 	ALLOC_GROW(p->stack, p->depth + 1, p->alloc);
-	ALLOC_GROW(p->stack_anchor, p->depth + 1, p->asa);
-	p->stack[p->depth] = n;
-	p->stack_anchor[p->depth] = anchor ?
-	    arena_strdup(p->a, (const char *)anchor) : NULL;
+	o = &p->stack[p->depth];
+	memset(o, 0, sizeof(*o));
+	o->node = n;
+	o->anchor = anchor ? arena_strdup(p->a, (const char *)anchor) : NULL;
+	o->size = 1;
+	o->height = 1;
 	p->depth++;
 	return 0;
 }
 
-static int
+static void
 pop(struct parser *p)
 {
-	struct ynode *n = p->stack[--p->depth];
+	struct open *o = &p->stack[--p->depth];
 
-	n->len = 0;
-	if (p->stack_anchor[p->depth])
-		remember_anchor(p, (const yaml_char_t *)p->stack_anchor[p->depth],
-		    n);
-	return 0;
+	o->node->len = 0;
+	free(o->keys.slot);
+	o->keys.slot = NULL;
+	if (p->depth > 0) {
+		struct open *up = &p->stack[p->depth - 1];
+
+		up->size += o->size;
+		if (o->height + 1 > up->height)
+			up->height = o->height + 1;
+	}
+	remember_anchor(p, o->anchor, o->node, o->size, o->height);
 }
 
 static struct ynode *
@@ -201,6 +353,85 @@ scalar_node(struct parser *p, const yaml_event_t *ev)
 	return n;
 }
 
+/*
+ * The position (1-based line and column, in characters as libyaml
+ * counts them) of byte off in buf.
+ */
+static void
+position(const char *buf, size_t off, unsigned *line, unsigned *col)
+{
+	size_t i;
+
+	*line = 1;
+	*col = 1;
+	for (i = 0; i < off; i++) {
+		unsigned char c = (unsigned char)buf[i];
+
+		if (c == '\n' || (c == '\r' && (i + 1 >= off ||
+		    buf[i + 1] != '\n'))) {
+			(*line)++;
+			*col = 1;
+		} else if ((c & 0xc0) != 0x80) {
+			(*col)++;
+		}
+	}
+}
+
+/*
+ * What libyaml's reader refuses, found first with its position (libyaml
+ * reports these at 1:1): bytes that are not UTF-8 and characters YAML
+ * does not allow in a stream (NUL and other control characters, which
+ * can only be written as escapes inside double quotes).
+ */
+static int
+scan_input(const char *name, const char *buf, size_t len,
+    struct s7_error *err)
+{
+	const unsigned char *s = (const unsigned char *)buf;
+	size_t i = 0;
+
+	while (i < len) {
+		unsigned long c;
+		size_t n = 1, k;
+		unsigned line, col;
+		const char *what = NULL;
+
+		c = s[i];
+		if (c >= 0x80) {
+			n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ?
+			    3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+			c &= n == 2 ? 0x1f : n == 3 ? 0x0f : 0x07;
+			for (k = 1; n && k < n; k++) {
+				if (i + k >= len || (s[i + k] & 0xc0) != 0x80) {
+					n = 0;
+					break;
+				}
+				c = (c << 6) | (s[i + k] & 0x3f);
+			}
+			if (n == 0 || (n == 3 && c < 0x800) ||
+			    (n == 4 && (c < 0x10000 || c > 0x10ffff)) ||
+			    (c >= 0xd800 && c <= 0xdfff))
+				what = "is not valid UTF-8";
+		}
+		if (what == NULL && !(c == 0x09 || c == 0x0a || c == 0x0d ||
+		    (c >= 0x20 && c <= 0x7e) || c == 0x85 ||
+		    (c >= 0xa0 && c <= 0xd7ff) || (c >= 0xe000 && c <= 0xfffd) ||
+		    (c >= 0x10000 && c <= 0x10ffff)))
+			what = c == 0 ? "a NUL byte" : "a control character";
+		if (what) {
+			position(buf, i, &line, &col);
+			if (strcmp(what, "is not valid UTF-8") == 0)
+				return s7_error_at(err, name, line, col,
+				    "byte 0x%02x %s", s[i], what);
+			return s7_error_at(err, name, line, col,
+			    "%s (U+%04lX) is not allowed in YAML; inside double quotes write it as an escape",
+			    what, c);
+		}
+		i += n;
+	}
+	return 0;
+}
+
 int
 yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
     struct ydocs *out, struct s7_error *err)
@@ -217,6 +448,8 @@ yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
 	p.name = name;
 	out->doc = NULL;
 	out->n = 0;
+	if (scan_input(name, buf, len, err) < 0)
+		return -1;
 	if (!yaml_parser_initialize(&parser)) {
 		s7_error(err, "cannot initialise the YAML parser");
 		return -1;
@@ -227,9 +460,14 @@ yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
 		enum ytype t;
 
 		if (!yaml_parser_parse(&parser, &ev)) {
-			s7_error_at(err, name,
-			    (unsigned)parser.problem_mark.line + 1,
-			    (unsigned)parser.problem_mark.column + 1, "%s%s%s",
+			unsigned line = (unsigned)parser.problem_mark.line + 1;
+			unsigned col = (unsigned)parser.problem_mark.column + 1;
+
+			/* Reader errors carry an offset, not a mark. */
+			if (parser.error == YAML_READER_ERROR &&
+			    parser.problem_offset <= len)
+				position(buf, parser.problem_offset, &line, &col);
+			s7_error_at(err, name, line, col, "%s%s%s",
 			    parser.problem ? parser.problem : "syntax error",
 			    parser.context ? " " : "",
 			    parser.context ? parser.context : "");
@@ -258,18 +496,24 @@ yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
 			if (t != n->type && ev.data.scalar.tag) {
 				if (t != YT_STR &&
 				    ynode_resolve_plain(n->str) != t) {
+					char shown[200];
+
 					mark_error(&p, ev.start_mark, err,
-					    "'%s' does not match its tag", n->str);
+					    "'%s' does not match its tag",
+					    text_escape_buf(shown, sizeof(shown),
+					    n->str, n->len, 120));
 					yaml_event_delete(&ev);
 					goto done;
 				}
 				n->type = t;
 			}
-			if (add_node(&p, n, ev.start_mark, err) < 0) {
+			if (count(&p, 1, 0, ev.start_mark, err) < 0 ||
+			    add_node(&p, n, 1, 0, ev.start_mark, err) < 0) {
 				yaml_event_delete(&ev);
 				goto done;
 			}
-			remember_anchor(&p, ev.data.scalar.anchor, n);
+			remember_anchor(&p, (const char *)ev.data.scalar.anchor,
+			    n, 1, 0);
 			break;
 		case YAML_SEQUENCE_START_EVENT:
 		case YAML_MAPPING_START_EVENT: {
@@ -298,7 +542,7 @@ yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
 			break;
 		case YAML_ALIAS_EVENT: {
 			const char *an = (const char *)ev.data.alias.anchor;
-			struct ynode *target = NULL;
+			struct anchor *target = NULL;
 			size_t i;
 
 			if (++p.aliases > YAML_MAX_ALIASES) {
@@ -309,17 +553,23 @@ yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
 			}
 			for (i = p.nanchors; i > 0; i--)
 				if (strcmp(p.anchors[i - 1].name, an) == 0) {
-					target = p.anchors[i - 1].node;
+					target = &p.anchors[i - 1];
 					break;
 				}
 			if (target == NULL) {
+				char shown[200];
+
 				mark_error(&p, ev.start_mark, err,
-				    "unknown anchor '%s'", an);
+				    "unknown anchor '%s'", text_clean(shown,
+				    sizeof(shown), an));
 				yaml_event_delete(&ev);
 				goto done;
 			}
 			/* Aliases are shared, read-only subtrees. */
-			if (add_node(&p, target, ev.start_mark, err) < 0) {
+			if (count(&p, target->size, target->height,
+			    ev.start_mark, err) < 0 ||
+			    add_node(&p, target->node, target->size,
+			    target->height, ev.start_mark, err) < 0) {
 				yaml_event_delete(&ev);
 				goto done;
 			}
@@ -336,9 +586,10 @@ yaml_parse(struct arena *a, const char *name, const char *buf, size_t len,
 	out->n = ndocs;
 	ret = 0;
 done:
+	while (p.depth > 0)
+		free(p.stack[--p.depth].keys.slot);
 	free(docs);
 	free(p.stack);
-	free(p.stack_anchor);
 	free(p.anchors);
 	yaml_parser_delete(&parser);
 	return ret;

@@ -4,8 +4,10 @@
  * yaml_parse reads every document of a stream into the arena.  It rejects
  * what a configuration reader should not guess about: duplicate keys,
  * non-scalar keys, merge keys, unknown tags, nesting deeper than
- * YAML_MAX_DEPTH and more than YAML_MAX_ALIASES aliases.  Errors carry
- * file:line:col.
+ * YAML_MAX_DEPTH, more than YAML_MAX_ALIASES aliases and more than
+ * YAML_MAX_NODES nodes in a stream (an alias counts as the nodes it
+ * stands for, so a "billion laughs" is refused), and input that is not
+ * UTF-8 or holds control characters.  Errors carry file:line:col.
  *
  * yaml_emit writes one node as a YAML document the same way every time:
  * two-space indent, no line folding, strings that would read back as
@@ -22,6 +24,7 @@
 
 #define YAML_MAX_DEPTH 200
 #define YAML_MAX_ALIASES 256
+#define YAML_MAX_NODES ((size_t)1000 * 1000)
 
 struct ydocs {
 	struct ynode **doc;	/* in the arena */

@@ -153,6 +153,16 @@ cases(void)
 		  "14:18: backup.target: 'ftp://nas/x' is not a backup target: the scheme must be nfs://, s3:// or s3+http://" },
 		{ NULL, "monitoring: {enabled: no}\n",
 		  "14:23: monitoring.enabled: expected true or false, found a string 'no'" },
+		/* YAML booleans only: a quoted false is a string, not false */
+		{ NULL, "monitoring: {enabled: \"false\"}\n",
+		  "14:23: monitoring.enabled: expected true or false, found a string 'false'" },
+		{ NULL, "apps: {nextcloud: {enabled: 'true'}}\n",
+		  "14:29: apps.nextcloud.enabled: expected true or false, found a string 'true'" },
+		/* reader errors at their position, not 1:1 */
+		{ "  gateway:", "  gateway: 192.168.2.1\001\n",
+		  "6:23: : a control character (U+0001) is not allowed in YAML; inside double quotes write it as an escape" },
+		{ "email:", "email: ops@exa\xffmple.org\n",
+		  "3:15: : byte 0xff is not valid UTF-8" },
 		{ NULL, "tls: {issuer: letsencrypt-prod}\n",
 		  "14:15: tls.issuer: 'letsencrypt-prod' is not one of: letsencrypt, letsencrypt-staging, selfsigned" },
 		{ NULL, "k3s: {version: 1.36}\n",

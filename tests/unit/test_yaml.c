@@ -1,5 +1,6 @@
 /* YAML and JSON reading and writing, table-driven. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "unit.h"
 #include "json/json.h"
@@ -185,9 +186,199 @@ merge_patch(void)
 	arena_release(&a);
 }
 
+static double
+secs_since(const struct timespec *t0)
+{
+	struct timespec t1;
+
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return (double)(t1.tv_sec - t0->tv_sec) +
+	    (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/*
+ * What libyaml's reader refuses, at its position: libyaml itself says
+ * 1:1 for all of these.
+ */
+static void
+reader_errors(void)
+{
+	static const struct {
+		const char *in;
+		size_t len;
+		unsigned line, col;
+		const char *msg;
+	} t[] = {
+		{ "a: 1\nb: x\0y\n", 12, 2, 5, "a NUL byte (U+0000) is not allowed" },
+		{ "a: 1\nbb: 2\nc: \x01\n", 17, 3, 4, "a control character (U+0001)" },
+		{ "k: \xc3\xa9\xff\n", 7, 1, 5, "byte 0xff is not valid UTF-8" },
+		{ "k:\n  - ok\n  - \xe2\x82\n", 17, 3, 5, "byte 0xe2 is not valid UTF-8" },
+		{ "k: \xed\xa0\x80\n", 7, 1, 4, "byte 0xed is not valid UTF-8" },
+		{ "k: v\r\nl: \x1b[0m\n", 14, 2, 4, "a control character (U+001B)" },
+		{ "\xff\xfek\0:\0", 6, 1, 1, "byte 0xff is not valid UTF-8" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct arena a;
+		struct ydocs d;
+		struct s7_error err;
+
+		arena_init(&a);
+		s7_error_clear(&err);
+		CHECK(yaml_parse(&a, "r.yaml", t[i].in, t[i].len, &d, &err) < 0);
+		CHECK(err.line == t[i].line && err.col == t[i].col);
+		if (err.line != t[i].line || err.col != t[i].col)
+			fprintf(stderr, "case %zu: at %u:%u, want %u:%u (%s)\n", i,
+			    err.line, err.col, t[i].line, t[i].col, err.msg);
+		CHECK_CONTAINS(err.msg, t[i].msg);
+		CHECK_STR(err.file, "r.yaml");
+		arena_release(&a);
+	}
+}
+
+/*
+ * A "billion laughs": each level lists the one before ten times.  The
+ * tree is tiny but whoever walks it walks ten to the ninth nodes; the
+ * node limit counts aliases as what they stand for.
+ */
+static void
+node_limits(void)
+{
+	struct arena a;
+	struct ydocs d;
+	struct s7_error err;
+	struct strbuf sb;
+	struct timespec t0;
+	size_t i, j;
+
+	arena_init(&a);
+	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_addstr(&sb, "l0: &l0 [x, x, x, x, x, x, x, x, x, x]\n");
+	for (i = 1; i < 10; i++) {
+		strbuf_addf(&sb, "l%zu: &l%zu [", i, i);
+		for (j = 0; j < 10; j++)
+			strbuf_addf(&sb, "%s*l%zu", j ? ", " : "", i - 1);
+		strbuf_addstr(&sb, "]\n");
+	}
+	CHECK(yaml_parse(&a, "laughs", sb.buf, sb.len, &d, &err) < 0);
+	CHECK_CONTAINS(err.msg, "more than 1000000 nodes");
+	CHECK(err.line > 1);
+	/* depth through an alias */
+	strbuf_reset(&sb);
+	strbuf_addstr(&sb, "a: &deep ");
+	for (i = 0; i < 150; i++)
+		strbuf_addch(&sb, '[');
+	for (i = 0; i < 150; i++)
+		strbuf_addch(&sb, ']');
+	strbuf_addstr(&sb, "\nb: ");
+	for (i = 0; i < 100; i++)
+		strbuf_addch(&sb, '[');
+	strbuf_addstr(&sb, "*deep");
+	for (i = 0; i < 100; i++)
+		strbuf_addch(&sb, ']');
+	strbuf_addch(&sb, '\n');
+	CHECK(yaml_parse(&a, "deep", sb.buf, sb.len, &d, &err) < 0);
+	CHECK_CONTAINS(err.msg, "through an alias");
+	/* 1,000,001 plain nodes */
+	strbuf_reset(&sb);
+	strbuf_addch(&sb, '[');
+	for (i = 0; i < 1000000; i++)
+		strbuf_addstr(&sb, "1,");
+	strbuf_addstr(&sb, "1]");
+	CHECK(yaml_parse(&a, "many", sb.buf, sb.len, &d, &err) < 0);
+	CHECK_CONTAINS(err.msg, "more than 1000000 nodes");
+	/*
+	 * A mapping with 200,000 keys: the duplicate check is hashed (a
+	 * scan of earlier keys was quadratic: minutes), and a duplicate at
+	 * the end is still found.
+	 */
+	strbuf_reset(&sb);
+	for (i = 0; i < 200000; i++)
+		strbuf_addf(&sb, "key%zu: %zu\n", i, i);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	CHECK(yaml_parse(&a, "wide", sb.buf, sb.len, &d, &err) == 0);
+	printf("  yaml: 200,000 keys in %.2fs\n", secs_since(&t0));
+	CHECK(secs_since(&t0) < 10);
+	CHECK(d.n == 1 && d.doc[0]->n == 200000);
+	strbuf_addstr(&sb, "key123456: again\n");
+	CHECK(yaml_parse(&a, "wide", sb.buf, sb.len, &d, &err) < 0);
+	CHECK_CONTAINS(err.msg, "duplicate key 'key123456'");
+	CHECK(err.line == 200001 && err.col == 1);
+	/* a key with a NUL would be looked up as its first part: refused */
+	CHECK(yaml_parse(&a, "nul", "\"a\\0b\": 1\n\"a\\0c\": 2\n", 20, &d,
+	    &err) < 0);
+	CHECK_CONTAINS(err.msg, "a key contains a NUL character");
+	CHECK(err.line == 1);
+	strbuf_release(&sb);
+	arena_release(&a);
+}
+
+/* Booleans are YAML booleans: a quoted "false" is a string. */
+static void
+booleans(void)
+{
+	static const struct {
+		const char *in;
+		int ok, v;
+	} t[] = {
+		{ "true", 1, 1 }, { "false", 1, 0 }, { "True", 1, 1 },
+		{ "FALSE", 1, 0 }, { "!!bool true", 1, 1 },
+		{ "\"false\"", 0, 0 }, { "'true'", 0, 0 }, { "yes", 0, 0 },
+		{ "no", 0, 0 }, { "0", 0, 0 }, { "1", 0, 0 }, { "~", 0, 0 },
+		{ "[true]", 0, 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		struct arena a;
+		struct ynode *n;
+		struct s7_error err;
+		int v = -1;
+
+		arena_init(&a);
+		CHECK(yaml_parse_one(&a, "b", t[i].in, strlen(t[i].in), &n,
+		    &err) == 0);
+		CHECK((ynode_boolean(n, &v) == 0) == t[i].ok);
+		if (t[i].ok)
+			CHECK(v == t[i].v);
+		arena_release(&a);
+	}
+}
+
+/* Packed copies are equal to the original; typed reads refuse the wrong type. */
+static void
+packed(void)
+{
+	struct arena a;
+	struct ynode *n, *p;
+	struct s7_error err;
+	const char *in = "metadata: {name: x, namespace: 5, labels: {a: b}}\n"
+	    "spec: [1, \"two\", {three: null}, [], {}]\n";
+	size_t bytes;
+
+	arena_init(&a);
+	CHECK(yaml_parse_one(&a, "p", in, strlen(in), &n, &err) == 0);
+	p = ynode_pack(n, &bytes);
+	CHECK(ynode_equal(n, p) && bytes > 0);
+	CHECK(ynode_count(p) == ynode_count(n) && ynode_count(n) == 20);
+	CHECK_STR(ynode_get_string(ynode_get_map(p, "metadata"), "name"), "x");
+	CHECK(ynode_get_string(ynode_get_map(p, "metadata"), "namespace") == NULL);
+	CHECK(ynode_get_map(p, "spec") == NULL && ynode_get_seq(p, "spec"));
+	CHECK(ynode_get_seq(NULL, "x") == NULL);
+	ynode_pack_free(p, bytes, 1);
+	ynode_wipe(n);
+	CHECK(n->v[0]->str[0] == '\0' && n->v[1]->v[1]->str[0] == '\0');
+	arena_release(&a);
+}
+
 int
 main(void)
 {
+	reader_errors();
+	node_limits();
+	booleans();
+	packed();
 	emit_cases();
 	json_cases();
 	limits();
