@@ -45,9 +45,8 @@ str(const struct ynode *n, const char *path)
 	return v && v->kind == Y_SCALAR && v->type == YT_STR ? v->str : NULL;
 }
 
-/* The condition of that type in status.conditions, or NULL. */
-static const struct ynode *
-condition(const struct ynode *obj, const char *type)
+const struct ynode *
+kstatus_condition(const struct ynode *obj, const char *type)
 {
 	const struct ynode *c = ynode_path(obj, "status.conditions");
 	size_t i;
@@ -64,7 +63,7 @@ condition(const struct ynode *obj, const char *type)
 static int
 cond_is(const struct ynode *obj, const char *type, const char *want)
 {
-	const struct ynode *c = condition(obj, type);
+	const struct ynode *c = kstatus_condition(obj, type);
 	const char *s = c ? ynode_get_string(c, "status") : NULL;
 
 	return s && strcmp(s, want) == 0;
@@ -99,7 +98,7 @@ deployment(const struct ynode *o, char *why, size_t size)
 	long long ready = num(o, "status.readyReplicas", 0);
 	long long avail = num(o, "status.availableReplicas", 0);
 	long long total = num(o, "status.replicas", 0);
-	const struct ynode *p = condition(o, "Progressing");
+	const struct ynode *p = kstatus_condition(o, "Progressing");
 	const char *pr = p ? ynode_get_string(p, "reason") : NULL;
 
 	if (pr && strcmp(pr, "ProgressDeadlineExceeded") == 0)
@@ -184,7 +183,7 @@ pod(const struct ynode *o, char *why, size_t size)
 			return say(KS_IN_PROGRESS, why, size, "%s", r);
 	}
 	if (cond_is(o, "PodScheduled", "False")) {
-		const char *m = ynode_get_string(condition(o, "PodScheduled"),
+		const char *m = ynode_get_string(kstatus_condition(o, "PodScheduled"),
 		    "message");
 
 		return say(KS_IN_PROGRESS, why, size, "unschedulable: %s",
@@ -221,12 +220,12 @@ service(const struct ynode *o, char *why, size_t size)
 static enum kstatus
 generic(const struct ynode *o, char *why, size_t size)
 {
-	const struct ynode *ready = condition(o, "Ready");
+	const struct ynode *ready = kstatus_condition(o, "Ready");
 
 	if (cond_is(o, "Stalled", "True"))
 		return say(KS_FAILED, why, size, "stalled: %s",
-		    ynode_get_string(condition(o, "Stalled"), "message") ?
-		    ynode_get_string(condition(o, "Stalled"), "message") : "");
+		    ynode_get_string(kstatus_condition(o, "Stalled"), "message") ?
+		    ynode_get_string(kstatus_condition(o, "Stalled"), "message") : "");
 	if (cond_is(o, "Reconciling", "True"))
 		return say(KS_IN_PROGRESS, why, size, "reconciling");
 	if (ready) {
@@ -302,8 +301,8 @@ kstatus_eval(const struct ynode *o, char *why, size_t size)
 			return say(KS_CURRENT, why, size, "complete");
 		if (cond_is(o, "Failed", "True"))
 			return say(KS_FAILED, why, size, "failed: %s",
-			    ynode_get_string(condition(o, "Failed"), "message") ?
-			    ynode_get_string(condition(o, "Failed"), "message") : "");
+			    ynode_get_string(kstatus_condition(o, "Failed"), "message") ?
+			    ynode_get_string(kstatus_condition(o, "Failed"), "message") : "");
 		return say(KS_IN_PROGRESS, why, size, "%lld running, %lld done",
 		    num(o, "status.active", 0), num(o, "status.succeeded", 0));
 	}
@@ -316,18 +315,6 @@ kstatus_eval(const struct ynode *o, char *why, size_t size)
 	}
 	if (kstatus_trivial(str(o, "apiVersion"), kind))
 		return say(KS_CURRENT, why, size, "exists");
-	if (strcmp(kind, "Database") == 0 && str(o, "apiVersion") &&
-	    strncmp(str(o, "apiVersion"), "postgresql.cnpg.io/", 19) == 0) {
-		/* CloudNativePG reports a Database by status.applied only. */
-		const struct ynode *ap = ynode_path(o, "status.applied");
-
-		if (ap && ynode_truthy(ap))
-			return say(KS_CURRENT, why, size, "applied");
-		if (ap)
-			return say(KS_FAILED, why, size, "not applied: %s",
-			    str(o, "status.message") ? str(o, "status.message") : "");
-		return say(KS_IN_PROGRESS, why, size, "not yet applied");
-	}
 	return generic(o, why, size);
 }
 

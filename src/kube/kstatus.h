@@ -26,6 +26,9 @@ enum kstatus kstatus_endpoints(const struct ynode *const *slices,
     size_t nslices, char *why, size_t size);
 /* Whether objects of this kind are ready as soon as they exist. */
 int kstatus_trivial(const char *api_version, const char *kind);
+/* The condition of that type in obj's status.conditions, or NULL. */
+const struct ynode *kstatus_condition(const struct ynode *obj,
+    const char *type);
 const char *kstatus_name(enum kstatus s);
 
 #endif

@@ -220,21 +220,6 @@ ask(struct run *x, const char *api_version, const char *kind, const char *ns,
 }
 
 static const struct ynode *
-condition(const struct ynode *obj, const char *type)
-{
-	const struct ynode *c = ynode_path(obj, "status.conditions");
-	size_t i;
-
-	for (i = 0; c && c->kind == Y_SEQ && i < c->n; i++) {
-		const char *t = ynode_get_str(c->v[i], "type");
-
-		if (t && strcmp(t, type) == 0)
-			return c->v[i];
-	}
-	return NULL;
-}
-
-static const struct ynode *
 items_of(const struct ynode *list)
 {
 	const struct ynode *items = ynode_get(list, "items");
@@ -349,7 +334,7 @@ judge_nodes(struct run *x, struct vitem *it)
 	for (i = 0; want && want->kind == Y_SEQ && i < want->n; i++) {
 		const char *name = want->v[i]->str;
 		const struct ynode *node = name ? find_named(list, name) : NULL;
-		const struct ynode *rc = condition(node, "Ready");
+		const struct ynode *rc = kstatus_condition(node, "Ready");
 		const char *st = ynode_get_str(rc, "status");
 
 		if (node == NULL)
@@ -514,7 +499,7 @@ judge_ready(struct run *x, struct vitem *it)
 		/* kstatus takes a resource without conditions for ready; an
 		 * issuer that never reported is not. */
 		const char *type = ynode_get_str(it->spec, "condition");
-		const struct ynode *c = condition(obj, type);
+		const struct ynode *c = kstatus_condition(obj, type);
 
 		if (c == NULL) {
 			verify_set(it, V_FAIL, "no %s condition yet: its controller has not reported on it",
@@ -529,7 +514,7 @@ judge_ready(struct run *x, struct vitem *it)
 	}
 	st = kstatus_eval(obj, why, sizeof(why));
 	if (st == KS_CURRENT) {
-		const struct ynode *rc = condition(obj, "Ready");
+		const struct ynode *rc = kstatus_condition(obj, "Ready");
 
 		verify_set(it, V_PASS, "%s", rc && ynode_get_str(rc, "message") ?
 		    ynode_get_str(rc, "message") : "ready");
@@ -582,7 +567,7 @@ judge_certificate(struct run *x, struct vitem *it)
 
 	if (crt == NULL)
 		return;
-	rc = condition(crt, "Ready");
+	rc = kstatus_condition(crt, "Ready");
 	st = ynode_get_str(rc, "status");
 	if (st == NULL || strcmp(st, "True") != 0) {
 		verify_set(it, V_FAIL, "not Ready (%s: %s)", ynode_get_str(rc, "reason") ?
@@ -732,7 +717,7 @@ cronjob_runs(struct run *x, const struct ynode *jobs, const char *cronjob,
 				mine = 1;
 		if (!mine)
 			continue;
-		if ((c = condition(job, "Complete")) != NULL &&
+		if ((c = kstatus_condition(job, "Complete")) != NULL &&
 		    strcmp(sstr(c, "status"), "True") == 0) {
 			verify_parse_time(ynode_path(job, "status.completionTime") ?
 			    ynode_path(job, "status.completionTime")->str :
@@ -744,7 +729,7 @@ cronjob_runs(struct run *x, const struct ynode *jobs, const char *cronjob,
 				rs->newest = t;
 				rs->newest_what = meta(job, "name");
 			}
-		} else if ((c = condition(job, "Failed")) != NULL &&
+		} else if ((c = kstatus_condition(job, "Failed")) != NULL &&
 		    strcmp(sstr(c, "status"), "True") == 0) {
 			verify_parse_time(sstr(c, "lastTransitionTime"), &t);
 			if (x->now - t <= window) {

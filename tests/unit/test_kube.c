@@ -395,6 +395,122 @@ readiness(void)
 	}
 }
 
+/*
+ * The readiness rules, kind by kind: what each live object's status
+ * means, and the reason given.
+ */
+static const struct {
+	const char *json;
+	enum kstatus want;
+	const char *why;
+} kinds[] = {
+	{ NULL, KS_NOT_FOUND, "not found" },
+	{ "{\"kind\":\"Deployment\",\"metadata\":{\"deletionTimestamp\":\"2026-01-01T00:00:00Z\"}}",
+	  KS_TERMINATING, "being deleted" },
+	{ "{\"kind\":\"Deployment\",\"metadata\":{\"generation\":3},\"status\":{\"observedGeneration\":2}}",
+	  KS_IN_PROGRESS, "generation 3 not yet observed (2)" },
+	{ "{\"kind\":\"Deployment\",\"spec\":{\"replicas\":2},\"status\":{\"updatedReplicas\":2,\"readyReplicas\":2,\"availableReplicas\":2,\"replicas\":2}}",
+	  KS_CURRENT, "2/2 ready" },
+	{ "{\"kind\":\"Deployment\",\"spec\":{\"replicas\":2},\"status\":{\"updatedReplicas\":1,\"replicas\":2}}",
+	  KS_IN_PROGRESS, "1 of 2 updated" },
+	{ "{\"kind\":\"Deployment\",\"status\":{\"updatedReplicas\":1,\"replicas\":2}}",
+	  KS_IN_PROGRESS, "1 old replicas pending termination" },
+	{ "{\"kind\":\"Deployment\",\"status\":{\"updatedReplicas\":1,\"replicas\":1,\"availableReplicas\":0}}",
+	  KS_IN_PROGRESS, "0 of 1 available" },
+	{ "{\"kind\":\"Deployment\",\"status\":{\"conditions\":[{\"type\":\"Progressing\",\"status\":\"False\",\"reason\":\"ProgressDeadlineExceeded\"}]}}",
+	  KS_FAILED, "progress deadline exceeded" },
+	{ "{\"kind\":\"Deployment\",\"spec\":{\"replicas\":0}}", KS_CURRENT, "0/0 ready" },
+	{ "{\"kind\":\"StatefulSet\",\"spec\":{\"replicas\":1},\"status\":{\"readyReplicas\":1,\"currentRevision\":\"a\",\"updateRevision\":\"b\",\"updatedReplicas\":0}}",
+	  KS_IN_PROGRESS, "0 of 1 updated to the new revision" },
+	{ "{\"kind\":\"StatefulSet\",\"spec\":{\"replicas\":1},\"status\":{\"readyReplicas\":1,\"currentRevision\":\"b\",\"updateRevision\":\"b\"}}",
+	  KS_CURRENT, "1/1 ready" },
+	{ "{\"kind\":\"StatefulSet\",\"spec\":{\"replicas\":3,\"updateStrategy\":{\"type\":\"OnDelete\"}}}",
+	  KS_CURRENT, "OnDelete strategy" },
+	{ "{\"kind\":\"DaemonSet\",\"status\":{}}", KS_IN_PROGRESS, "waiting for the controller" },
+	{ "{\"kind\":\"DaemonSet\",\"status\":{\"observedGeneration\":1,\"desiredNumberScheduled\":2,\"currentNumberScheduled\":2,\"updatedNumberScheduled\":2,\"numberAvailable\":1,\"numberReady\":2}}",
+	  KS_IN_PROGRESS, "1 of 2 ready" },
+	{ "{\"kind\":\"DaemonSet\",\"status\":{\"observedGeneration\":1,\"desiredNumberScheduled\":2,\"currentNumberScheduled\":2,\"updatedNumberScheduled\":2,\"numberAvailable\":2,\"numberReady\":2}}",
+	  KS_CURRENT, "2/2 ready" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
+	  KS_CURRENT, "running" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Running\",\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\"}]}}",
+	  KS_IN_PROGRESS, "Running" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"state\":{\"waiting\":{\"reason\":\"CrashLoopBackOff\"}}}]}}",
+	  KS_FAILED, "CrashLoopBackOff" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Pending\",\"containerStatuses\":[{\"state\":{\"waiting\":{\"reason\":\"ErrImageNeverPull\"}}}]}}",
+	  KS_IN_PROGRESS, "ErrImageNeverPull" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Pending\",\"conditions\":[{\"type\":\"PodScheduled\",\"status\":\"False\",\"message\":\"0/2 nodes\"}]}}",
+	  KS_IN_PROGRESS, "unschedulable: 0/2 nodes" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Succeeded\"}}", KS_CURRENT, "completed" },
+	{ "{\"kind\":\"Pod\",\"status\":{\"phase\":\"Failed\"}}", KS_FAILED, "pod failed" },
+	{ "{\"kind\":\"Service\",\"spec\":{\"type\":\"ClusterIP\"}}", KS_CURRENT, "service" },
+	{ "{\"kind\":\"Service\",\"metadata\":{\"annotations\":{\"metallb.io/loadBalancerIPs\":\"10.0.0.200\"}},\"spec\":{\"type\":\"LoadBalancer\"}}",
+	  KS_IN_PROGRESS, "no load balancer address yet, asked for 10.0.0.200" },
+	{ "{\"kind\":\"Service\",\"metadata\":{\"annotations\":{\"metallb.io/loadBalancerIPs\":\"10.0.0.200\"}},\"spec\":{\"type\":\"LoadBalancer\"},\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.0.0.201\"}]}}}",
+	  KS_FAILED, "load balancer address 10.0.0.201, but 10.0.0.200 was asked for" },
+	{ "{\"kind\":\"Service\",\"spec\":{\"type\":\"LoadBalancer\"},\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.0.0.200\"}]}}}",
+	  KS_CURRENT, "address 10.0.0.200" },
+	{ "{\"kind\":\"PersistentVolumeClaim\",\"status\":{\"phase\":\"Bound\"}}", KS_CURRENT, "bound" },
+	{ "{\"kind\":\"PersistentVolumeClaim\",\"status\":{\"phase\":\"Pending\"}}", KS_IN_PROGRESS, "Pending" },
+	{ "{\"kind\":\"Job\",\"status\":{\"conditions\":[{\"type\":\"Complete\",\"status\":\"True\"}]}}",
+	  KS_CURRENT, NULL },
+	{ "{\"kind\":\"Job\",\"status\":{\"active\":1}}", KS_IN_PROGRESS, "1 running, 0 done" },
+	{ "{\"kind\":\"CustomResourceDefinition\",\"status\":{\"conditions\":[{\"type\":\"Established\",\"status\":\"True\"}]}}",
+	  KS_CURRENT, "established" },
+	{ "{\"kind\":\"CustomResourceDefinition\",\"status\":{\"conditions\":[{\"type\":\"NamesAccepted\",\"status\":\"False\"}]}}",
+	  KS_FAILED, "names not accepted" },
+	{ "{\"kind\":\"CustomResourceDefinition\"}", KS_IN_PROGRESS, "not yet established" },
+	{ "{\"kind\":\"ConfigMap\"}", KS_CURRENT, "exists" },
+	{ "{\"kind\":\"Certificate\",\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\"}]}}",
+	  KS_CURRENT, "ready" },
+	{ "{\"kind\":\"Certificate\",\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"False\",\"message\":\"Issuing\"}]}}",
+	  KS_IN_PROGRESS, "not ready: Issuing" },
+	{ "{\"kind\":\"Kustomization\",\"status\":{\"conditions\":[{\"type\":\"Stalled\",\"status\":\"True\",\"message\":\"bad\"}]}}",
+	  KS_FAILED, "stalled: bad" },
+	{ "{\"kind\":\"Kustomization\",\"status\":{\"conditions\":[{\"type\":\"Reconciling\",\"status\":\"True\"}]}}",
+	  KS_IN_PROGRESS, "reconciling" },
+	/* CloudNativePG's Database is judged by its descriptor's rule, not here */
+	{ "{\"apiVersion\":\"postgresql.cnpg.io/v1\",\"kind\":\"Database\",\"status\":{\"applied\":false}}",
+	  KS_CURRENT, "exists" },
+};
+
+static void
+readiness_kinds(void)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		char why[300];
+		enum kstatus got;
+
+		if (kinds[i].json == NULL)
+			got = kstatus_eval(NULL, why, sizeof(why));
+		else
+			got = eval(kinds[i].json, why, sizeof(why));
+		if (got != kinds[i].want || (kinds[i].why &&
+		    strcmp(why, kinds[i].why) != 0))
+			fprintf(stderr, "  case %zu: %s (%s), want %s (%s)\n", i,
+			    kstatus_name(got), why, kstatus_name(kinds[i].want),
+			    kinds[i].why ? kinds[i].why : "any");
+		CHECK(got == kinds[i].want);
+		if (kinds[i].why)
+			CHECK_STR(why, kinds[i].why);
+	}
+	{
+		struct arena a;
+		struct ynode *o;
+		struct s7_error err;
+		const char *j = "{\"status\":{\"conditions\":[{\"type\":\"A\"},{\"type\":\"B\",\"status\":\"x\"}]}}";
+
+		arena_init(&a);
+		CHECK(json_parse(&a, "o", j, strlen(j), &o, &err) == 0);
+		CHECK_STR(ynode_get_str(kstatus_condition(o, "B"), "status"), "x");
+		CHECK(kstatus_condition(o, "C") == NULL);
+		CHECK(kstatus_condition(NULL, "A") == NULL);
+		arena_release(&a);
+	}
+}
+
 /* A kubeconfig for the scripted server, and a client opened on it. */
 static struct kube_client *
 open_client(int port, char *path, size_t size)
@@ -516,6 +632,7 @@ main(void)
 	watch_index();
 	watch_hostile();
 	readiness();
+	readiness_kinds();
 	port = httpd_start(&tls);
 	CHECK(port > 0);
 	if (port > 0)
