@@ -93,6 +93,7 @@ watch_free(struct watchset *ws, struct watch *w)
 	drop_items(w);
 	free(w->items);
 	free(w->index);
+	free(w->cont);
 	free((char *)w->namespace);
 	free(w);
 }
@@ -253,7 +254,7 @@ set_rv(struct watch *w, const char *rv)
 
 /* Keeps obj (from a scratch arena) as the latest copy, or deletes it. */
 static void
-put(struct watch *w, const struct ynode *obj, int deleted)
+put(struct watch *w, struct ynode *obj, int deleted)
 {
 	const struct ynode *meta = ynode_get_map(obj, "metadata");
 	const char *name = ynode_get_string(meta, "name");
@@ -269,7 +270,7 @@ put(struct watch *w, const struct ynode *obj, int deleted)
 		ns = "";
 	index_grow(w);
 	s = slot_of(w, ns, name);
-	if (deleted) {
+	if (deleted || (w->ws->seen && w->ws->seen(w->ws->seen_arg, w, obj))) {
 		if (w->index[s]) {
 			remove_slot(w, s);
 			w->ws->changed = 1;
@@ -340,8 +341,11 @@ watch_load_list(struct watch *w, const char *buf, size_t len,
 		drop_scratch(w, &a, list);
 		return s7_error(err, "the list is not an object with a list of items");
 	}
-	/* A fresh list replaces everything. */
-	drop_items(w);
+	/* A fresh list replaces everything; its next pages add. */
+	if (w->cont == NULL)
+		drop_items(w);
+	free(w->cont);
+	w->cont = NULL;
 	w->rv[0] = '\0';
 	for (i = 0; items && items->kind == Y_SEQ && i < items->n; i++) {
 		if (items->v[i]->kind != Y_MAP)
@@ -352,6 +356,13 @@ watch_load_list(struct watch *w, const char *buf, size_t len,
 	w->rv[0] = '\0';
 	set_rv(w, ynode_get_string(ynode_get_map(list, "metadata"),
 	    "resourceVersion"));
+	{
+		const char *c = ynode_get_string(ynode_get_map(list, "metadata"),
+		    "continue");
+
+		if (c && *c && strlen(c) < 8192)
+			w->cont = xstrdup(c);
+	}
 	drop_scratch(w, &a, list);
 	return 0;
 }
@@ -388,16 +399,24 @@ list_done(struct http_req *r)
 	if (r->transport_error || r->status != 200) {
 		kube_req_error(r, "list", &err);
 		snprintf(w->error, sizeof(w->error), "%s", err.msg);
+		free(w->cont);		/* an expired token too: from the start */
+		w->cont = NULL;
 		restart(w, 0);
 		return;
 	}
 	if (watch_load_list(w, r->body_out.buf, r->body_out.len, &err) < 0) {
 		snprintf(w->error, sizeof(w->error), "list: %.900s", err.msg);
 		http_req_release(&w->req);
+		free(w->cont);
+		w->cont = NULL;
 		restart(w, 0);
 		return;
 	}
 	http_req_release(&w->req);	/* the body is not needed any more */
+	if (w->cont) {
+		issue(w);		/* the next page */
+		return;
+	}
 	w->listed = 1;
 	w->want_list = 0;
 	w->error[0] = '\0';
@@ -411,7 +430,7 @@ on_event(struct watch *w, const char *line, size_t len)
 {
 	struct arena a;
 	struct ynode *ev = NULL;
-	const struct ynode *obj;
+	struct ynode *obj;
 	struct s7_error err;
 	const char *type;
 	int stop = 0;
@@ -422,8 +441,8 @@ on_event(struct watch *w, const char *line, size_t len)
 		goto done;
 	}
 	type = ynode_get_string(ev, "type");
-	obj = ynode_get_map(ev, "object");
-	if (type == NULL || obj == NULL)
+	obj = ynode_get(ev, "object");	/* the scratch arena's: ours */
+	if (type == NULL || obj == NULL || obj->kind != Y_MAP)
 		goto done;
 	if (strcmp(type, "ERROR") == 0) {
 		const struct ynode *code = ynode_get(obj, "code");
@@ -535,7 +554,20 @@ issue(struct watch *w)
 	w->req.arg = w;
 	w->req.secret = w->secret;
 	if (w->want_list) {
-		http_req_url(k->http, &w->req, "%s?limit=0", path);
+		int page = strcmp(w->res->group, "apiextensions.k8s.io") == 0 &&
+		    strcmp(w->res->resource, "customresourcedefinitions") == 0 ?
+		    WATCH_PAGE_CRD : WATCH_PAGE;
+
+		if (w->cont) {
+			struct strbuf c;
+
+			strbuf_init(&c, 16384);
+			text_url_escape(&c, w->cont);
+			http_req_url(k->http, &w->req, "%s?limit=%d&continue=%s",
+			    path, page, c.buf);
+			strbuf_release(&c);
+		} else
+			http_req_url(k->http, &w->req, "%s?limit=%d", path, page);
 		w->req.timeout_ms = 60000;
 		w->req.on_done = list_done;
 	} else {

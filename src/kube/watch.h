@@ -36,6 +36,13 @@
 #define WATCH_BACKOFF_MAX_MS 30000
 #define WATCH_HEALTHY_MS 10000
 #define WATCH_RETIRED_MAX ((size_t)64 * 1024 * 1024)
+/*
+ * LISTs come in pages, so that no answer is held whole: WATCH_PAGE
+ * objects, WATCH_PAGE_CRD for CustomResourceDefinitions, which carry
+ * their schemas (a megabyte and more each).
+ */
+#define WATCH_PAGE 100
+#define WATCH_PAGE_CRD 4
 
 /* A replaced copy, kept until the next watchset_start. */
 struct watch_retired {
@@ -50,6 +57,17 @@ struct watch_item {
 	size_t bytes;
 };
 
+struct watch;
+
+/*
+ * Called with each object a list or an event brings, before a copy is
+ * kept: the owner reads it whole (to compare it with what it would
+ * send, say) and may strip what it will not read again, since the copy
+ * is packed from what is left.  Returns non-zero to keep nothing of it.
+ */
+typedef int (*watch_seen_fn)(void *arg, const struct watch *w,
+    struct ynode *obj);
+
 struct watch {
 	const struct kube_resource *res;
 	const char *namespace;		/* owned; NULL: cluster-scoped */
@@ -59,6 +77,7 @@ struct watch {
 	size_t nslots;
 	int secret;			/* a watch of Secrets: wipe */
 	char rv[64];			/* last resourceVersion seen */
+	char *cont;			/* the next page of a LIST, or NULL */
 	int listed;			/* the LIST has been loaded */
 	int relists, rewatches;
 	struct http_req req;
@@ -77,6 +96,8 @@ struct watch {
 struct watchset {
 	struct kube_client *k;
 	int list_only;			/* LIST once, never WATCH */
+	watch_seen_fn seen;		/* or NULL: keep objects whole */
+	void *seen_arg;
 	struct watch **w;
 	size_t n, alloc;
 	int changed;			/* set by any event */
@@ -105,7 +126,9 @@ void watchset_stop(struct watchset *ws);
 /*
  * Feeds a piece of a watch stream to w as if it had come from the
  * server (events are lines of JSON); returns non-zero when the stream
- * should stop.  And loads a LIST answer.  For the tests and the fuzzer.
+ * should stop.  And loads a page of a LIST answer: a first page (w->cont
+ * NULL) replaces every item, a later one adds to them; w->cont gets the
+ * list's continue token, if any.  For the tests and the fuzzer.
  */
 int watch_feed(struct watch *w, const char *data, size_t len);
 int watch_load_list(struct watch *w, const char *buf, size_t len,

@@ -92,6 +92,7 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 {
 	size_t i, failed = 0;
 
+	engine_index(e, ms, n);
 	for (i = 0; i < n; i++)
 		watchset_add(&e->ws, ms[i]->res, ms[i]->ns);
 	if (engine_wait_listed(e, err) < 0)
@@ -102,7 +103,7 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 		struct comp_progress *c = &e->prog.comps[m->comp];
 		struct s7_error serr;
 
-		if (member_up_to_date(m, live)) {
+		if (m->fresh) {
 			c->unchanged++;
 			e->st->unchanged++;
 			continue;
@@ -391,6 +392,7 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 	engine_tick(e, 1);
 	ret = 0;
 done:
+	engine_unindex(e);
 	for (i = 0; i < nall; i++)
 		member_release(e, &all[i]);
 	if (ret < 0) {
@@ -406,7 +408,7 @@ done:
 	e->prog.comps = NULL;
 	e->prog.n = 0;
 	watchset_release(&e->ws);
-	watchset_init(&e->ws, e->k);
+	engine_watchset(e, 0);
 	return ret;
 }
 

@@ -156,20 +156,32 @@ rollout_diff(struct kube_client *k, struct rendered *r, const struct plan *p,
 				m->res = kube_find(k, m->ro->api_version, m->ro->kind);
 				m->ns = m->res && m->res->namespaced ?
 				    m->ro->namespace : NULL;
-				if (m->res)
-					watchset_add(&e.ws, m->res, m->ns);
 				if (member_prepare(&e, m, err) < 0)
 					goto done;
 			}
 		}
 	st->objects = n;
+	/* Each live object is compared as it comes, and kept only if it
+	 * differs: the diff needs nothing of the others. */
+	e.drop_fresh = 1;
+	{
+		struct member **idx = xcalloc(n + 1, sizeof(*idx));
+
+		for (i = 0; i < n; i++)
+			idx[i] = &ms[i];
+		engine_index(&e, idx, n);
+		free(idx);
+	}
+	for (i = 0; i < n; i++)
+		if (ms[i].res)
+			watchset_add(&e.ws, ms[i].res, ms[i].ns);
 	if (engine_wait_listed(&e, err) < 0)
 		goto done;
 	/* Every dry run at once, over the one connection. */
 	for (i = 0; i < n; i++) {
 		struct s7_error serr;
 
-		if (member_up_to_date(&ms[i], member_live(&e, &ms[i]))) {
+		if (ms[i].fresh) {
 			ms[i].current = 1;
 			st->unchanged++;
 			continue;
@@ -190,6 +202,7 @@ rollout_diff(struct kube_client *k, struct rendered *r, const struct plan *p,
 		    out->max);
 	ret = err->msg[0] ? -1 : 0;
 done:
+	engine_unindex(&e);
 	for (i = 0; i < n; i++)
 		member_release(&e, &ms[i]);
 	free(ms);

@@ -3,10 +3,13 @@
  * client's multi handle in TICK_MS steps (so watches keep streaming) and
  * gives up early when the API server has stopped answering.
  */
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+#include "../util/xmalloc.h"
 #include "../util/banned.h"
 
 double
@@ -25,8 +28,7 @@ engine_init(struct engine *e, struct kube_client *k, struct rendered *r,
 	e->o = o;
 	e->st = st;
 	arena_init(&e->arena);
-	watchset_init(&e->ws, k);
-	e->ws.list_only = list_only;
+	engine_watchset(e, list_only);
 	e->since_ms = http_now_ms();
 	if (o && o->set) {
 		e->ns = o->set;
@@ -46,7 +48,143 @@ engine_release(struct engine *e)
 		e->st->http2 = hs.http2;
 	}
 	watchset_release(&e->ws);
+	free(e->index);
 	arena_release(&e->arena);
+}
+
+static int
+key_cmp(const struct kube_resource *ra, const char *nsa, const char *na,
+    const struct kube_resource *rb, const char *nsb, const char *nb)
+{
+	int c;
+
+	if (ra != rb)
+		return (uintptr_t)ra < (uintptr_t)rb ? -1 : 1;
+	if ((c = strcmp(nsa ? nsa : "", nsb ? nsb : "")) != 0)
+		return c;
+	return strcmp(na, nb);
+}
+
+static int
+member_cmp(const void *a, const void *b)
+{
+	const struct member *x = *(struct member *const *)a;
+	const struct member *y = *(struct member *const *)b;
+
+	return key_cmp(x->res, x->ns, x->ro->name, y->res, y->ns, y->ro->name);
+}
+
+static struct member *
+indexed(struct engine *e, const struct kube_resource *r, const char *ns,
+    const char *name)
+{
+	size_t lo = 0, hi = e->nindex;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct member *m = e->index[mid];
+		int c = key_cmp(r, ns && *ns ? ns : NULL, name, m->res, m->ns,
+		    m->ro->name);
+
+		if (c == 0)
+			return e->index[mid];
+		if (c < 0)
+			hi = mid;
+		else
+			lo = mid + 1;
+	}
+	return NULL;
+}
+
+void
+engine_index(struct engine *e, struct member **ms, size_t n)
+{
+	size_t i;
+
+	ALLOC_GROW(e->index, e->nindex + n, e->aindex);
+	for (i = 0; i < n; i++)
+		if (ms[i]->res)
+			e->index[e->nindex++] = ms[i];
+	qsort(e->index, e->nindex, sizeof(*e->index), member_cmp);
+	/*
+	 * A watch that listed before its member came: the copy kept may be
+	 * stripped already, so the member counts as changed (a needless
+	 * apply at worst) unless the copy still shows it up to date.
+	 */
+	for (i = 0; i < n; i++) {
+		const struct ynode *live = member_live(e, ms[i]);
+
+		if (live)
+			ms[i]->fresh = member_up_to_date(ms[i], live);
+	}
+}
+
+void
+engine_unindex(struct engine *e)
+{
+	e->nindex = 0;
+}
+
+/* What the engine reads of a live object: no field manager's records,
+ * no CRD schema (its readiness is in status), no ConfigMap or Secret data. */
+static void
+strip(const struct watch *w, struct ynode *obj)
+{
+	const struct kube_resource *r = w->res;
+	struct ynode *meta = ynode_get(obj, "metadata");
+
+	if (meta && meta->kind == Y_MAP)
+		ynode_map_del(meta, "managedFields");
+	if (strcmp(r->group, "apiextensions.k8s.io") == 0 &&
+	    strcmp(r->resource, "customresourcedefinitions") == 0) {
+		struct ynode *vs = ynode_path(obj, "spec.versions");
+		size_t i;
+
+		for (i = 0; vs && vs->kind == Y_SEQ && i < vs->n; i++)
+			if (vs->v[i]->kind == Y_MAP)
+				ynode_map_del(vs->v[i], "schema");
+	} else if (r->group[0] == '\0' && (strcmp(r->resource, "configmaps") == 0 ||
+	    strcmp(r->resource, "secrets") == 0)) {
+		ynode_map_del(obj, "data");
+		ynode_map_del(obj, "binaryData");
+		ynode_map_del(obj, "stringData");
+	}
+}
+
+static int
+seen(void *arg, const struct watch *w, struct ynode *obj)
+{
+	struct engine *e = arg;
+	const struct ynode *meta = ynode_get_map(obj, "metadata");
+	const char *name = ynode_get_string(meta, "name");
+	struct member *m;
+
+	m = name ? indexed(e, w->res, ynode_get_string(meta, "namespace"),
+	    name) : NULL;
+	if (m)
+		m->fresh = member_up_to_date(m, obj);
+	if (e->drop_fresh) {
+		/* diff: only what it will show, whole but for managedFields,
+		 * which it never shows */
+		struct ynode *md = ynode_get(obj, "metadata");
+
+		if (m == NULL || m->fresh)
+			return 1;
+		if (md && md->kind == Y_MAP)
+			ynode_map_del(md, "managedFields");
+		return 0;
+	}
+	strip(w, obj);
+	return 0;
+}
+
+void
+engine_watchset(struct engine *e, int list_only)
+{
+	watchset_init(&e->ws, e->k);
+	e->ws.list_only = list_only;
+	e->ws.seen = seen;
+	e->ws.seen_arg = e;
 }
 
 void

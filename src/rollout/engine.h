@@ -29,6 +29,7 @@ struct member {
 	struct http_req req;
 	int sent, failed;
 	int current;			/* the live object was up to date */
+	int fresh;			/* what the watch last brought holds body */
 	int replace;			/* refused: delete and create again */
 	char error[1024];
 	/* a CRD: its kind and the group/versions it serves */
@@ -65,6 +66,11 @@ struct engine {
 	int refreshed;		/* discovery reloaded since the last step */
 	long long since_ms;	/* when the run started */
 	struct class_mode *classes;
+	/* The members the watches' objects are matched with (sorted). */
+	struct member **index;
+	size_t nindex, aindex;
+	int drop_fresh;		/* keep no live copy of up-to-date members
+				 * or of other objects (diff) */
 };
 
 /* engine.c */
@@ -85,6 +91,17 @@ int engine_get(struct engine *e, const struct kube_resource *r,
 const struct kube_resource *engine_find_kind(struct engine *e,
     const char *kind);
 double engine_now(void);
+/*
+ * Adds ms to the members the watches match their objects with: each
+ * object a list or an event brings is compared with its member's body
+ * as it arrives (member->fresh), then kept without what no reader of
+ * the engine looks at again (managedFields, CRD schemas, data).
+ */
+void engine_index(struct engine *e, struct member **ms, size_t n);
+/* Forgets the index (the wave's members are going). */
+void engine_unindex(struct engine *e);
+/* A fresh watchset with the engine's hook. */
+void engine_watchset(struct engine *e, int list_only);
 
 /* member.c */
 void member_init(struct member *m, struct robject *ro, size_t comp);

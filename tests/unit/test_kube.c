@@ -297,6 +297,55 @@ watch_index(void)
 	free(gone);
 }
 
+/* Lists in pages: the first replaces every item, the next ones add. */
+static const char page1[] = "{\"metadata\":{\"resourceVersion\":\"7\",\"continue\":\"tok/+=\"},\"items\":["
+    "{\"metadata\":{\"name\":\"a\",\"namespace\":\"ns\"},\"data\":{\"k\":\"v\"}},{\"metadata\":{\"name\":\"b\",\"namespace\":\"ns\"}}]}";
+static const char page2[] = "{\"metadata\":{\"resourceVersion\":\"7\"},\"items\":["
+    "{\"metadata\":{\"name\":\"c\",\"namespace\":\"ns\"}}]}";
+
+static int
+hide_b(void *arg, const struct watch *w, struct ynode *obj)
+{
+	(void)w;
+	(*(int *)arg)++;
+	ynode_map_del(obj, "data");	/* what is left is kept */
+	return strcmp(ynode_get_str(ynode_get(obj, "metadata"), "name"), "b") == 0;
+}
+
+static void
+watch_pages(void)
+{
+	struct watchset ws;
+	struct watch *w;
+	struct s7_error err;
+	int calls = 0;
+
+	watchset_init(&ws, NULL);
+	w = watchset_add(&ws, &cms, "ns");
+	CHECK(watch_load_list(w, page1, strlen(page1), &err) == 0);
+	CHECK(w->cont != NULL && strcmp(w->cont, "tok/+=") == 0);
+	CHECK(watch_load_list(w, page2, strlen(page2), &err) == 0);
+	CHECK(w->cont == NULL);
+	CHECK(w->nitems == 3);
+	CHECK(watchset_get(&ws, &cms, "ns", "a") != NULL);
+	CHECK(watchset_get(&ws, &cms, "ns", "c") != NULL);
+	CHECK_STR(w->rv, "7");
+	/* a first page again: everything before it goes */
+	CHECK(watch_load_list(w, page2, strlen(page2), &err) == 0);
+	CHECK(w->nitems == 1 && watchset_get(&ws, &cms, "ns", "a") == NULL);
+	/* the owner's hook sees each object first, strips it or keeps none */
+	ws.seen = hide_b;
+	ws.seen_arg = &calls;
+	CHECK(watch_load_list(w, page1, strlen(page1), &err) == 0);
+	CHECK(calls == 2);
+	CHECK(watchset_get(&ws, &cms, "ns", "b") == NULL);
+	CHECK(watchset_get(&ws, &cms, "ns", "a") != NULL &&
+	    ynode_get(watchset_get(&ws, &cms, "ns", "a"), "data") == NULL);
+	free(w->cont);
+	w->cont = NULL;
+	watchset_release(&ws);
+}
+
 /* Events that do not fit are ignored; a 410 ERROR event asks for a LIST. */
 static void
 watch_hostile(void)
@@ -630,6 +679,7 @@ main(void)
 	discovery_many();
 	watch_memory();
 	watch_index();
+	watch_pages();
 	watch_hostile();
 	readiness();
 	readiness_kinds();
