@@ -15,7 +15,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static const struct kube_resource res = {
-	"apps", "v1", "Deployment", "deployments", 1, 1,
+	"apps", "v1", "Deployment", "deployments", 1, 1, KUBE_VERB_LIST | KUBE_VERB_WATCH,
 };
 
 int

@@ -24,8 +24,6 @@
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
-#define DISCOVERY_ACCEPT \
-	"application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 #define PAGE 500
 
 void
@@ -194,80 +192,31 @@ brun_put(struct brun *b, const char *rel, const void *data, size_t len,
 
 /* ---- discovery ---------------------------------------------------------- */
 
+/* Every listable kind, in the version the server prefers; not Events. */
 static int
-has_verb(const struct ynode *verbs, const char *v)
+discover(struct brun *b, struct s7_error *err)
 {
 	size_t i;
 
-	for (i = 0; verbs && verbs->kind == Y_SEQ && i < verbs->n; i++)
-		if (verbs->v[i]->str && strcmp(verbs->v[i]->str, v) == 0)
-			return 1;
+	if (kube_discover(b->k, 1, err) < 0)
+		return -1;
+	for (i = 0; i < b->k->nres; i++) {
+		const struct kube_resource *r = b->k->res[i];
+
+		/* Events of either API group are history, not state. */
+		if (!r->preferred || !(r->verbs & KUBE_VERB_LIST) ||
+		    strcmp(r->kind, "Event") == 0)
+			continue;
+		ALLOC_GROW(b->res, b->nres + 1, b->ares);
+		b->res[b->nres++] = r;
+	}
 	return 0;
-}
-
-static int
-discover(struct brun *b, const char *path, struct s7_error *err)
-{
-	struct http_req r;
-	struct ynode *root = NULL, *items;
-	size_t i, l;
-	int ret = -1;
-
-	http_req_init(&r);
-	r.method = "GET";
-	r.accept = DISCOVERY_ACCEPT;
-	r.timeout_ms = 60000;
-	http_req_url(b->k->http, &r, "%s", path);
-	if (http_do(b->k->http, &r, err) < 0)
-		goto done;
-	if (r.transport_error || r.status != 200) {
-		kube_req_error(&r, "discovery", err);
-		goto done;
-	}
-	if (json_parse(&b->arena, path, r.body_out.buf, r.body_out.len, &root,
-	    err) < 0) {
-		err->class = S7_ECLUSTER;
-		goto done;
-	}
-	items = ynode_get(root, "items");
-	for (i = 0; items && i < items->n; i++) {
-		const struct ynode *g = items->v[i];
-		const char *group = ynode_get_str(ynode_get(g, "metadata"), "name");
-		const struct ynode *vs = ynode_get(g, "versions");
-		const struct ynode *v = vs && vs->n ? vs->v[0] : NULL;	/* preferred */
-		const struct ynode *rs = ynode_get(v, "resources");
-
-		for (l = 0; rs && l < rs->n; l++) {
-			const struct ynode *res = rs->v[l];
-			const char *kind = ynode_get_str(ynode_get(res, "responseKind"), "kind");
-			const char *name = ynode_get_str(res, "resource");
-			const char *scope = ynode_get_str(res, "scope");
-			struct bres *br;
-
-			if (!kind || !name || !has_verb(ynode_get(res, "verbs"), "list"))
-				continue;
-			/* Events of either API group are history, not state. */
-			if (strcmp(kind, "Event") == 0)
-				continue;
-			ALLOC_GROW(b->res, b->nres + 1, b->ares);
-			br = &b->res[b->nres++];
-			br->group = arena_strdup(&b->arena, group ? group : "");
-			br->version = arena_strdup(&b->arena, ynode_get_str(v, "version"));
-			br->kind = arena_strdup(&b->arena, kind);
-			br->resource = arena_strdup(&b->arena, name);
-			br->namespaced = scope && strcmp(scope, "Namespaced") == 0;
-		}
-	}
-	ret = 0;
-done:
-	http_req_release(&r);
-	return ret;
 }
 
 /* ---- objects ------------------------------------------------------------ */
 
 static const char *
-api_version(struct brun *b, const struct bres *r)
+api_version(struct brun *b, const struct kube_resource *r)
 {
 	return r->group[0] ? arena_printf(&b->arena, "%s/%s", r->group,
 	    r->version) : r->version;
@@ -286,7 +235,7 @@ file_name(struct brun *b, const char *name)
 }
 
 static int
-write_object(struct brun *b, const struct bres *r, struct ynode *obj,
+write_object(struct brun *b, const struct kube_resource *r, struct ynode *obj,
     struct s7_error *err)
 {
 	struct ynode *md = ynode_get(obj, "metadata");
@@ -323,7 +272,7 @@ write_object(struct brun *b, const struct bres *r, struct ynode *obj,
 
 /* Kept from the lists for later steps: Secrets, pods, Clusters. */
 static void
-keep(struct brun *b, const struct bres *r, struct ynode *obj)
+keep(struct brun *b, const struct kube_resource *r, struct ynode *obj)
 {
 	if (strcmp(r->kind, "Secret") == 0 && r->group[0] == '\0') {
 		ynode_map_del(ynode_get(obj, "metadata"), "managedFields");
@@ -340,7 +289,7 @@ keep(struct brun *b, const struct bres *r, struct ynode *obj)
 }
 
 static int
-list_resource(struct brun *b, const struct bres *r, struct s7_error *err)
+list_resource(struct brun *b, const struct kube_resource *r, struct s7_error *err)
 {
 	struct kube_resource kr;
 	const char *cont = NULL;
@@ -905,7 +854,7 @@ backup_run(struct kube_client *k, const struct backup_opts *o,
 	    "version", err) < 0)
 		goto done;
 	b.kversion = ynode_get_str(ver, "gitVersion");
-	if (discover(&b, "/api", err) < 0 || discover(&b, "/apis", err) < 0)
+	if (discover(&b, err) < 0)
 		goto done;
 	b.root = xasprintf("%s.partial-%ld", o->dir, (long)getpid());
 	if (mkdir(b.root, 0700) < 0) {
@@ -915,7 +864,7 @@ backup_run(struct kube_client *k, const struct backup_opts *o,
 	made = 1;
 	backup_note(o->note, o->arg, "listing %zu resources", b.nres);
 	for (i = 0; i < b.nres; i++)
-		if (list_resource(&b, &b.res[i], err) < 0)
+		if (list_resource(&b, b.res[i], err) < 0)
 			goto done;
 	backup_note(o->note, o->arg, "%zu objects, %zu secrets", st->objects, st->secrets);
 	if (write_secrets(&b, err) < 0)

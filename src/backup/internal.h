@@ -9,11 +9,6 @@
 #include "pg.h"
 #include "../crypto/crypto.h"
 
-struct bres {
-	const char *group, *version, *kind, *resource;
-	int namespaced;
-};
-
 struct brun {
 	struct kube_client *k;		/* NULL in the tests */
 	const struct backup_opts *o;
@@ -24,7 +19,7 @@ struct brun {
 	size_t ndirs, adirs;
 	struct mfile *files;
 	size_t nfiles, afiles;
-	struct bres *res;
+	const struct kube_resource **res;	/* what is backed up */
 	size_t nres, ares;
 	struct ynode *secrets, *secret_index, *pods, *clusters, *namespaces;
 	struct ynode *skipped, *dbs, *legacy;

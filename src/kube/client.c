@@ -378,6 +378,25 @@ kind_ok(const char *s)
 	return 1;
 }
 
+/* The verbs we use, from a list of strings (others ignored). */
+static unsigned
+verbs_of(const struct ynode *v)
+{
+	static const struct { const char *name; unsigned bit; } known[] = {
+		{ "list", KUBE_VERB_LIST }, { "watch", KUBE_VERB_WATCH },
+		{ "patch", KUBE_VERB_PATCH }, { "delete", KUBE_VERB_DELETE },
+	};
+	unsigned bits = 0;
+	size_t i, j;
+
+	for (i = 0; v && v->kind == Y_SEQ && i < v->n; i++)
+		for (j = 0; j < sizeof(known) / sizeof(known[0]); j++)
+			if (v->v[i]->kind == Y_SCALAR && v->v[i]->type == YT_STR &&
+			    strcmp(v->v[i]->str, known[j].name) == 0)
+				bits |= known[j].bit;
+	return bits;
+}
+
 static void
 add_resource(struct kube_client *k, const char *group, const char *version,
     const struct ynode *res, int preferred)
@@ -398,6 +417,7 @@ add_resource(struct kube_client *k, const char *group, const char *version,
 	if (r) {
 		r->namespaced = strcmp(scope, "Namespaced") == 0;
 		r->preferred = preferred;
+		r->verbs = verbs_of(ynode_get(res, "verbs"));
 		return;
 	}
 	r = arena_alloc(&k->arena, sizeof(*r));
@@ -407,6 +427,7 @@ add_resource(struct kube_client *k, const char *group, const char *version,
 	r->resource = arena_strdup(&k->arena, resource);
 	r->namespaced = strcmp(scope, "Namespaced") == 0;
 	r->preferred = preferred;
+	r->verbs = verbs_of(ynode_get(res, "verbs"));
 	index_grow(k);
 	ALLOC_GROW(k->res, k->nres + 1, k->ares);
 	k->res[k->nres++] = r;

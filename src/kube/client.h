@@ -23,7 +23,13 @@ struct kube_resource {
 	const char *resource;	/* plural */
 	int namespaced;
 	int preferred;		/* the group's preferred version */
+	unsigned verbs;		/* KUBE_VERB_* the server offers */
 };
+
+#define KUBE_VERB_LIST 0x1u
+#define KUBE_VERB_WATCH 0x2u
+#define KUBE_VERB_PATCH 0x4u
+#define KUBE_VERB_DELETE 0x8u
 
 struct kube_client {
 	struct kubeconfig kc;

@@ -118,6 +118,23 @@ discovery_hostile(void)
 		CHECK(r && !r->preferred);
 		kube_close(k);
 	}
+	/* verbs: the ones we use, read by type */
+	{
+		struct kube_client *k = bare_client();
+		const struct kube_resource *r;
+
+		CHECK(parse(k, HEAD "{\"metadata\":{\"name\":\"g\"},\"versions\":[{\"version\":\"v1\",\"resources\":["
+		    "{\"resource\":\"as\",\"responseKind\":{\"kind\":\"A\"},\"scope\":\"Cluster\",\"verbs\":[\"get\",\"list\",\"patch\"]},"
+		    "{\"resource\":\"bs\",\"responseKind\":{\"kind\":\"B\"},\"scope\":\"Cluster\",\"verbs\":[7,{\"x\":1},\"watch\",\"delete\"]},"
+		    "{\"resource\":\"cs\",\"responseKind\":{\"kind\":\"C\"},\"scope\":\"Cluster\",\"verbs\":\"list\"}]}]}]}") == 0);
+		r = kube_find(k, "g/v1", "A");
+		CHECK(r && r->verbs == (KUBE_VERB_LIST | KUBE_VERB_PATCH));
+		r = kube_find(k, "g/v1", "B");
+		CHECK(r && r->verbs == (KUBE_VERB_WATCH | KUBE_VERB_DELETE));
+		r = kube_find(k, "g/v1", "C");
+		CHECK(r && r->verbs == 0);
+		kube_close(k);
+	}
 }
 
 static double
@@ -187,7 +204,7 @@ discovery_many(void)
 }
 
 static const struct kube_resource cms = {
-	"", "v1", "ConfigMap", "configmaps", 1, 1,
+	"", "v1", "ConfigMap", "configmaps", 1, 1, KUBE_VERB_LIST | KUBE_VERB_WATCH,
 };
 
 static const char *
