@@ -80,11 +80,24 @@ drop_items(struct watch *w)
 		memset(w->index, 0, w->nslots * sizeof(*w->index));
 }
 
+/* w's request is over (answered or stopped). */
+static void
+not_busy(struct watch *w)
+{
+	w->busy = 0;
+	if (w->listing) {
+		w->listing = 0;
+		w->ws->listing--;
+	}
+}
+
 static void
 watch_free(struct watchset *ws, struct watch *w)
 {
-	if (w->busy)
+	if (w->busy) {
 		http_cancel(ws->k->http, &w->req);
+		not_busy(w);
+	}
 	http_req_release(&w->req);
 	if (w->secret)
 		strbuf_release_secret(&w->line);
@@ -106,8 +119,24 @@ watchset_stop(struct watchset *ws)
 	for (i = 0; i < ws->n; i++)
 		if (ws->w[i]->busy) {
 			http_cancel(ws->k->http, &ws->w[i]->req);
-			ws->w[i]->busy = 0;
+			not_busy(ws->w[i]);
 		}
+}
+
+/* Starts the LISTs that waited for room on the wire. */
+static void
+next_lists(struct watchset *ws)
+{
+	long long now = http_now_ms();
+	size_t i;
+
+	for (i = 0; i < ws->n && ws->listing < WATCH_LISTS_AT_ONCE; i++) {
+		struct watch *w = ws->w[i];
+
+		if (!w->busy && w->want_list && w->retry_at <= now &&
+		    !(ws->list_only && w->listed))
+			issue(w);
+	}
 }
 
 void
@@ -135,8 +164,10 @@ watchset_add(struct watchset *ws, const struct kube_resource *r,
 	for (i = 0; i < ws->n; i++) {
 		w = ws->w[i];
 		if (w->res == r && ((ns == NULL && w->namespace == NULL) ||
-		    (ns && w->namespace && strcmp(ns, w->namespace) == 0)))
+		    (ns && w->namespace && strcmp(ns, w->namespace) == 0))) {
+			w->held = 0;	/* watched from the next start */
 			return w;
+		}
 	}
 	w = xcalloc(1, sizeof(*w));
 	w->res = r;
@@ -150,6 +181,33 @@ watchset_add(struct watchset *ws, const struct kube_resource *r,
 	ALLOC_GROW(ws->w, ws->n + 1, ws->alloc);
 	ws->w[ws->n++] = w;
 	return w;
+}
+
+struct watch *
+watchset_prefetch(struct watchset *ws, const struct kube_resource *r,
+    const char *ns)
+{
+	size_t n = ws->n;
+	struct watch *w = watchset_add(ws, r, ns);
+
+	if (ws->n > n)
+		w->held = 1;	/* new: listed only */
+	return w;
+}
+
+void
+watchset_hold(struct watch *w)
+{
+	if (w->held)
+		return;
+	w->held = 1;
+	if (w->busy && !w->listing) {
+		/* a stream: stop it; the next one resumes from w->rv */
+		http_cancel(w->ws->k->http, &w->req);
+		http_req_release(&w->req);
+		strbuf_reset(&w->line);
+		w->busy = 0;
+	}
 }
 
 /* ---- items, by a hash of namespace and name ---- */
@@ -389,12 +447,12 @@ restart(struct watch *w, int healthy)
 }
 
 static void
-list_done(struct http_req *r)
+list_answer(struct http_req *r)
 {
 	struct watch *w = r->arg;
 	struct s7_error err;
 
-	w->busy = 0;
+	not_busy(w);
 	w->ws->lists++;
 	if (r->transport_error || r->status != 200) {
 		kube_req_error(r, "list", &err);
@@ -421,8 +479,17 @@ list_done(struct http_req *r)
 	w->want_list = 0;
 	w->error[0] = '\0';
 	w->ws->changed = 1;
-	if (!w->ws->list_only)
+	if (!w->ws->list_only && !w->held)
 		issue(w);
+}
+
+static void
+list_done(struct http_req *r)
+{
+	struct watch *w = r->arg;
+
+	list_answer(r);
+	next_lists(w->ws);
 }
 
 static int
@@ -545,8 +612,8 @@ issue(struct watch *w)
 	struct arena a;
 	const char *path;
 
-	if (w->busy)
-		return;
+	if (w->busy || (w->want_list && w->ws->listing >= WATCH_LISTS_AT_ONCE))
+		return;		/* a LIST waits for room: next_lists */
 	arena_init(&a);
 	path = kube_path(&a, w->res, w->namespace, NULL);
 	http_req_release(&w->req);
@@ -594,6 +661,10 @@ issue(struct watch *w)
 		return;
 	}
 	w->busy = 1;
+	if (w->want_list) {
+		w->listing = 1;
+		w->ws->listing++;
+	}
 }
 
 void
@@ -608,7 +679,7 @@ watchset_start(struct watchset *ws)
 	for (i = 0; i < ws->n; i++) {
 		struct watch *w = ws->w[i];
 
-		if (ws->list_only && w->listed)
+		if ((ws->list_only || w->held) && w->listed)
 			continue;
 		if (!w->busy && w->retry_at <= now) {
 			w->retry_at = 0;

@@ -42,7 +42,9 @@
  * their schemas (a megabyte and more each).
  */
 #define WATCH_PAGE 100
-#define WATCH_PAGE_CRD 4
+#define WATCH_PAGE_CRD 12
+/* LISTs on the wire at once (their answers are held whole until read). */
+#define WATCH_LISTS_AT_ONCE 16
 
 /* A replaced copy, kept until the next watchset_start. */
 struct watch_retired {
@@ -79,6 +81,8 @@ struct watch {
 	char rv[64];			/* last resourceVersion seen */
 	char *cont;			/* the next page of a LIST, or NULL */
 	int listed;			/* the LIST has been loaded */
+	int held;			/* listed, not watched (watchset_hold) */
+	int listing;			/* a LIST of it is on the wire */
 	int relists, rewatches;
 	struct http_req req;
 	int busy;			/* a request is in flight */
@@ -102,6 +106,7 @@ struct watchset {
 	size_t n, alloc;
 	int changed;			/* set by any event */
 	unsigned long events, lists;
+	size_t listing;			/* LISTs on the wire */
 	unsigned long requests;		/* lists and watches issued */
 	size_t objects, bytes;		/* held now */
 	struct watch_retired *retired;	/* replaced, freed at watchset_start */
@@ -122,6 +127,15 @@ const struct ynode *watchset_get(struct watchset *ws,
     const struct kube_resource *r, const char *ns, const char *name);
 /* Stops every stream. */
 void watchset_stop(struct watchset *ws);
+/*
+ * A watch listed now and watched only once watchset_add asks for it
+ * (ahead of need: one round of LISTs for what comes later); and a watch
+ * put back to that state, its stream stopped, its objects and
+ * resourceVersion kept, so that watching again resumes where it was.
+ */
+struct watch *watchset_prefetch(struct watchset *ws,
+    const struct kube_resource *r, const char *ns);
+void watchset_hold(struct watch *w);
 
 /*
  * Feeds a piece of a watch stream to w as if it had come from the

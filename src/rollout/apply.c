@@ -106,6 +106,7 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 		if (m->fresh) {
 			c->unchanged++;
 			e->st->unchanged++;
+			member_drop_body(m);	/* it will not be sent */
 			continue;
 		}
 		if (member_submit(e, m, 0, applied, &serr) < 0) {
@@ -300,11 +301,12 @@ await_webhooks(struct engine *e, const struct wave *w, struct member *all,
 }
 
 static int
-run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
+run_wave(struct engine *e, const struct wave *w, struct member *all,
+    size_t nall, struct s7_error *err)
 {
-	struct member *all = NULL, **ms = NULL;
+	struct member **ms = NULL;
 	struct gate_state *gs = NULL;
-	size_t nall = 0, i, j, ng = 0;
+	size_t i, ng = 0;
 	long long deadline = http_now_ms() + e->o->timeout_s * 1000;
 	int step, ret = -1;
 
@@ -323,19 +325,10 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 		e->prog.comps[i].phase = rc->c->phase;
 		e->prog.comps[i].state = CS_APPLYING;
 		e->prog.comps[i].objects = rc->nobj;
-		nall += rc->nobj;
 		ng += rc->ngates;
 	}
-	all = xcalloc(nall + 1, sizeof(*all));
 	ms = xcalloc(nall + 1, sizeof(*ms));
 	gs = xcalloc(ng + 1, sizeof(*gs));
-	nall = 0;
-	for (i = 0; i < w->n; i++) {
-		const struct rcomponent *rc = &e->r->comps[w->comps[i]];
-
-		for (j = rc->first; j < rc->first + rc->nobj; j++)
-			member_init(&all[nall++], &e->r->objs[j], i);
-	}
 	e->st->objects += nall;
 	e->refreshed = 0;
 	engine_tick(e, 0);
@@ -392,23 +385,22 @@ run_wave(struct engine *e, const struct wave *w, struct s7_error *err)
 	engine_tick(e, 1);
 	ret = 0;
 done:
-	engine_unindex(e);
+	/* The wave's streams stop; later waves watch again where they left. */
+	for (i = 0; i < e->ws.n; i++)
+		watchset_hold(e->ws.w[i]);
 	for (i = 0; i < nall; i++)
-		member_release(e, &all[i]);
+		member_drop_body(&all[i]);
 	if (ret < 0) {
 		for (i = 0; i < e->prog.n; i++)
 			if (e->prog.comps[i].state != CS_READY)
 				e->prog.comps[i].state = CS_FAILED;
 		engine_tick(e, 1);
 	}
-	free(all);
 	free(ms);
 	free(gs);
 	free(e->prog.comps);
 	e->prog.comps = NULL;
 	e->prog.n = 0;
-	watchset_release(&e->ws);
-	engine_watchset(e, 0);
 	return ret;
 }
 
@@ -444,12 +436,26 @@ rollout_apply(struct kube_client *k, struct rendered *r, const struct plan *p,
 {
 	struct engine e;
 	struct set old;
-	size_t i;
+	struct member *all, **pre;
+	size_t i, j, x, n = 0, npre = 0, *first;
 	int ret = -1;
 	double t0 = engine_now();
 
 	engine_init(&e, k, r, o, st, 0);
 	e.nwaves = p->n;
+	all = xcalloc(r->nobjs + 1, sizeof(*all));
+	pre = xcalloc(r->nobjs + 1, sizeof(*pre));
+	first = xcalloc(p->n + 1, sizeof(*first));
+	for (i = 0; i < p->n; i++) {
+		first[i] = n;
+		for (j = 0; j < p->waves[i].n; j++) {
+			const struct rcomponent *rc = &r->comps[p->waves[i].comps[j]];
+
+			for (x = rc->first; x < rc->first + rc->nobj; x++)
+				member_init(&all[n++], &r->objs[x], j);
+		}
+	}
+	first[p->n] = n;
 	memset(&old, 0, sizeof(old));
 	if (o->prune && p->partial) {
 		s7_error_class(err, S7_EUSAGE,
@@ -460,14 +466,43 @@ rollout_apply(struct kube_client *k, struct rendered *r, const struct plan *p,
 	if (kube_discover(k, 0, err) < 0 || ensure_namespace(&e, err) < 0 ||
 	    set_open(&e, &old, err) < 0)
 		goto done;
+	/*
+	 * One round of LISTs for every wave: each member whose kind is
+	 * served now is prepared and matched with its live object as the
+	 * lists come (the others, kinds of CRDs still to come, in their
+	 * wave).  Each wave then watches only its own.
+	 */
+	for (i = 0; i < n; i++) {
+		struct member *m = &all[i];
+
+		m->res = kube_find(k, m->ro->api_version, m->ro->kind);
+		if (m->res == NULL || (m->res->namespaced && m->ro->namespace == NULL)) {
+			m->res = NULL;
+			continue;
+		}
+		m->ns = m->res->namespaced ? m->ro->namespace : NULL;
+		if (member_prepare(&e, m, err) < 0)
+			goto done;
+		pre[npre++] = m;
+	}
+	engine_index(&e, pre, npre);
+	for (i = 0; i < npre; i++)
+		watchset_prefetch(&e.ws, pre[i]->res, pre[i]->ns);
 	for (i = 0; i < p->n; i++)
-		if (run_wave(&e, &p->waves[i], err) < 0)
+		if (run_wave(&e, &p->waves[i], all + first[i],
+		    first[i + 1] - first[i], err) < 0)
 			goto done;
 	kube_set_deadline(k, http_now_ms() + o->timeout_s * 1000);
 	if (set_close(&e, &old, err) < 0)
 		goto done;
 	ret = 0;
 done:
+	engine_unindex(&e);
+	for (i = 0; i < n; i++)
+		member_release(&e, &all[i]);
+	free(all);
+	free(pre);
+	free(first);
 	engine_release(&e);
 	st->seconds = engine_now() - t0;
 	return ret;

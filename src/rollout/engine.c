@@ -99,12 +99,16 @@ indexed(struct engine *e, const struct kube_resource *r, const char *ns,
 void
 engine_index(struct engine *e, struct member **ms, size_t n)
 {
-	size_t i;
+	size_t i, old = e->nindex;
 
 	ALLOC_GROW(e->index, e->nindex + n, e->aindex);
 	for (i = 0; i < n; i++)
-		if (ms[i]->res)
+		if (ms[i]->res && !ms[i]->indexed) {
+			ms[i]->indexed = 1;
 			e->index[e->nindex++] = ms[i];
+		}
+	if (e->nindex == old)
+		return;
 	qsort(e->index, e->nindex, sizeof(*e->index), member_cmp);
 	/*
 	 * A watch that listed before its member came: the copy kept may be
@@ -112,9 +116,13 @@ engine_index(struct engine *e, struct member **ms, size_t n)
 	 * apply at worst) unless the copy still shows it up to date.
 	 */
 	for (i = 0; i < n; i++) {
-		const struct ynode *live = member_live(e, ms[i]);
+		const struct ynode *live;
 
-		if (live)
+		if (ms[i]->index_seen || !ms[i]->indexed)
+			continue;
+		ms[i]->index_seen = 1;
+		live = member_live(e, ms[i]);
+		if (live && !ms[i]->body_gone)
 			ms[i]->fresh = member_up_to_date(ms[i], live);
 	}
 }
@@ -122,19 +130,55 @@ engine_index(struct engine *e, struct member **ms, size_t n)
 void
 engine_unindex(struct engine *e)
 {
+	size_t i;
+
+	for (i = 0; i < e->nindex; i++)
+		e->index[i]->indexed = 0;
 	e->nindex = 0;
 }
 
-/* What the engine reads of a live object: no field manager's records,
- * no CRD schema (its readiness is in status), no ConfigMap or Secret data. */
+/*
+ * What the engine reads of a live object once it has been compared: its
+ * metadata and status, and of its spec what readiness looks at.  Gone
+ * are field managers' records, CRD schemas, ConfigMap and Secret data,
+ * pod templates, and the spec of custom resources (kstatus reads their
+ * conditions; descriptors' readiness rules read status).
+ */
+static int
+builtin_group(const char *g)
+{
+	static const char *const groups[] = {
+		"", "apps", "batch", "policy", "networking.k8s.io",
+		"storage.k8s.io", "rbac.authorization.k8s.io",
+		"admissionregistration.k8s.io", "apiextensions.k8s.io",
+		"discovery.k8s.io", "scheduling.k8s.io", "coordination.k8s.io",
+		"node.k8s.io", NULL,
+	};
+	size_t i;
+
+	for (i = 0; groups[i]; i++)
+		if (strcmp(groups[i], g) == 0)
+			return 1;
+	return 0;
+}
+
 static void
 strip(const struct watch *w, struct ynode *obj)
 {
 	const struct kube_resource *r = w->res;
 	struct ynode *meta = ynode_get(obj, "metadata");
+	struct ynode *spec = ynode_get(obj, "spec");
 
 	if (meta && meta->kind == Y_MAP)
 		ynode_map_del(meta, "managedFields");
+	if (!builtin_group(r->group)) {
+		ynode_map_del(obj, "spec");
+		return;
+	}
+	if (spec && spec->kind == Y_MAP) {
+		ynode_map_del(spec, "template");
+		ynode_map_del(spec, "jobTemplate");
+	}
 	if (strcmp(r->group, "apiextensions.k8s.io") == 0 &&
 	    strcmp(r->resource, "customresourcedefinitions") == 0) {
 		struct ynode *vs = ynode_path(obj, "spec.versions");
@@ -161,7 +205,7 @@ seen(void *arg, const struct watch *w, struct ynode *obj)
 
 	m = name ? indexed(e, w->res, ynode_get_string(meta, "namespace"),
 	    name) : NULL;
-	if (m)
+	if (m && !m->body_gone)
 		m->fresh = member_up_to_date(m, obj);
 	if (e->drop_fresh) {
 		/* diff: only what it will show, whole but for managedFields,

@@ -30,6 +30,9 @@ struct member {
 	int sent, failed;
 	int current;			/* the live object was up to date */
 	int fresh;			/* what the watch last brought holds body */
+	int prepared, indexed;
+	int index_seen;			/* compared with a copy kept before it came */
+	int body_gone;			/* up to date or done: body released */
 	int replace;			/* refused: delete and create again */
 	char error[1024];
 	/* a CRD: its kind and the group/versions it serves */
@@ -108,6 +111,8 @@ void member_init(struct member *m, struct robject *ro, size_t comp);
 void member_release(struct engine *e, struct member *m);
 int member_resolve(struct engine *e, struct member *m, struct s7_error *err);
 int member_prepare(struct engine *e, struct member *m, struct s7_error *err);
+/* Frees m's body once it will not be sent (or compared) again. */
+void member_drop_body(struct member *m);
 int member_up_to_date(const struct member *m, const struct ynode *live);
 int member_replaceable(const struct member *m);
 int member_step(const struct member *m);

@@ -165,6 +165,8 @@ member_prepare(struct engine *e, struct member *m, struct s7_error *err)
 	struct strbuf canon;
 	int ret = -1;
 
+	if (m->prepared)
+		return 0;
 	arena_init(&a);
 	strbuf_init(&canon, STRBUF_OBJECT);
 	if (m->ro->obj)
@@ -194,11 +196,22 @@ member_prepare(struct engine *e, struct member *m, struct s7_error *err)
 	strbuf_reset(&m->body);
 	if (json_emit(&m->body, obj, 0, err) < 0)
 		goto done;
+	m->prepared = 1;
 	ret = 0;
 done:
 	strbuf_release(&canon);
 	arena_release(&a);
 	return ret;
+}
+
+void
+member_drop_body(struct member *m)
+{
+	if (m->body_gone || m->sent)
+		return;
+	strbuf_release(&m->body);
+	strbuf_init(&m->body, STRBUF_OBJECT);
+	m->body_gone = 1;
 }
 
 /* Whether the live object already holds everything we would send. */
