@@ -212,6 +212,8 @@ seen(void *arg, const struct watch *w, struct ynode *obj)
 		 * which it never shows */
 		struct ynode *md = ynode_get(obj, "metadata");
 
+		if (m && m->fresh)
+			member_drop_body(m);	/* listed once: never again */
 		if (m == NULL || m->fresh)
 			return 1;
 		if (md && md->kind == Y_MAP)
