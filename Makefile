@@ -3,7 +3,7 @@
 #   make              build build/sector7
 #   make demo         install what is missing, start the simulated cluster, apply the built-in site
 #   make check        the fast tests: unit, golden, command line, fuzz corpora, docs (no cluster)
-#   make test         install what is missing, then run every test, also under ASan+UBSan
+#   make test         install what is missing, the fast tests, then every test under ASan+UBSan
 #   make cluster-up   start the simulated cluster in .cluster (KUBECONFIG=.cluster/kubeconfig)
 #   make cluster-down stop it
 #   make cluster-up-real  the same with a real node (containerd, kubelet): IMAGES=DIR imports images
@@ -186,8 +186,10 @@ check-all: check wiring postgres-roles backup-tests fetch-test export-test alert
 asan:
 	$(MAKE) BUILD=build/asan SAN="$(SAN_FLAGS)" OPT=-O1 check-all
 
+# The fast checks with the normal build, then every suite once, under the
+# sanitizers (the cluster suites are the long ones: once is enough).
 test: deps
-	$(MAKE) check-all
+	$(MAKE) check
 	$(MAKE) asan
 
 # Coverage-guided fuzzing with libFuzzer (clang): make fuzz TARGET=fuzz_site
