@@ -28,12 +28,13 @@
 
 static char tmpdir[] = "/tmp/s7-dns-XXXXXX";
 
+/* A port free for UDP and TCP on 127.0.0.1 now (Unbound takes both). */
 static int
 free_port(void)
 {
 	struct sockaddr_in a;
 	socklen_t l = sizeof(a);
-	int fd = socket(AF_INET, SOCK_DGRAM, 0), port;
+	int fd = socket(AF_INET, SOCK_DGRAM, 0), tfd, port;
 
 	memset(&a, 0, sizeof(a));
 	a.sin_family = AF_INET;
@@ -41,13 +42,42 @@ free_port(void)
 	bind(fd, (struct sockaddr *)&a, sizeof(a));
 	getsockname(fd, (struct sockaddr *)&a, &l);
 	port = ntohs(a.sin_port);
+	tfd = socket(AF_INET, SOCK_STREAM, 0);
+	if (bind(tfd, (struct sockaddr *)&a, sizeof(a)) < 0)
+		port = 0;	/* taken for TCP: the caller asks again */
+	close(tfd);
 	close(fd);
 	return port;
 }
 
-/* Starts Unbound on 127.0.0.1:port answering only from local data. */
+static pid_t start_unbound_on(const char *name, int port,
+    const char *local_data);
+
+/*
+ * Starts Unbound on a free port of 127.0.0.1 (*port), answering only
+ * from local data; another port when the one picked was taken meanwhile
+ * (other tests run beside this one).
+ */
 static pid_t
-start_unbound(const char *name, int port, const char *local_data)
+start_unbound(const char *name, int *port, const char *local_data)
+{
+	int attempt;
+	pid_t pid = -1;
+
+	for (attempt = 0; attempt < 8; attempt++) {
+		int st;
+
+		while ((*port = free_port()) == 0)
+			;
+		pid = start_unbound_on(name, *port, local_data);
+		if (pid > 0 && waitpid(pid, &st, WNOHANG) == 0)
+			return pid;	/* running, and it answered */
+	}
+	return pid;
+}
+
+static pid_t
+start_unbound_on(const char *name, int port, const char *local_data)
 {
 	char path[256];
 	FILE *fp;
@@ -81,11 +111,17 @@ start_unbound(const char *name, int port, const char *local_data)
 	srv.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	for (i = 0; i < 100; i++) {
 		struct timespec ts = { 0, 50 * 1000000L };
+		int st;
 
 		dns_query_init(&q, "sector7.helloworlddao.com", DNS_TYPE_A, &srv);
 		dns_run(&q, 1, http_now_ms() + 200);
 		if (!q.failed)
 			return pid;
+		if (waitpid(pid, &st, WNOHANG) == pid) {
+			fprintf(stderr, "  unbound exited on port %d (see %s/%s.log): another port\n",
+			    port, tmpdir, name);
+			return -1;
+		}
 		nanosleep(&ts, NULL);
 	}
 	fprintf(stderr, "unbound did not start: see %s/%s.log\n", tmpdir, name);
@@ -146,10 +182,8 @@ main(void)
 		    plan.external[i].name, plan.external[i].type,
 		    plan.external[i].value,
 		    strcmp(plan.external[i].type, "CNAME") == 0 ? "." : "");
-	in_port = free_port();
-	pub_port = free_port();
-	internal = start_unbound("internal", in_port, conf.buf);
-	public = start_unbound("public", pub_port, pub.buf);
+	internal = start_unbound("internal", &in_port, conf.buf);
+	public = start_unbound("public", &pub_port, pub.buf);
 
 	memset(&in_srv, 0, sizeof(in_srv));
 	in_srv.sin_family = AF_INET;
