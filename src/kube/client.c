@@ -236,6 +236,19 @@ kube_req_error(const struct http_req *r, const char *what,
 }
 
 int
+kube_lost_error(struct kube_client *k, const char *what, struct s7_error *err)
+{
+	struct http_stats st;
+	char why[300];
+
+	http_client_stats(k->http, &st);
+	return s7_error_class(err, S7_ECLUSTER,
+	    "%s: lost the API server %s: %s (no answer for %llds)", what,
+	    k->kc.server, text_clean(why, sizeof(why), st.last_failure),
+	    (http_now_ms() - st.fail_streak_since_ms) / 1000);
+}
+
+int
 kube_call(struct kube_client *k, const char *method, const char *path,
     const char *content_type, const char *body, size_t body_len,
     struct arena *a, struct ynode **out, long *status, const char *what,
@@ -256,6 +269,11 @@ kube_call(struct kube_client *k, const char *method, const char *path,
 		*out = NULL;
 	if (status)
 		*status = 0;
+	if (http_client_lost(k->http, KUBE_LOST_MS)) {
+		/* Each request would wait out its retries: say so at once. */
+		kube_lost_error(k, what, err);
+		goto done;
+	}
 	if (http_do(k->http, &r, err) < 0) {
 		if (err->class != S7_ETIMEOUT)
 			err->class = S7_ECLUSTER;

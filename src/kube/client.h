@@ -51,6 +51,9 @@ struct kube_client {
 	unsigned long discovery_skipped;	/* malformed entries left out */
 };
 
+/* Silence after which a server that fails every request counts as lost. */
+#define KUBE_LOST_MS 15000
+
 struct kube_opts {
 	const char *kubeconfig;	/* --kubeconfig */
 	const char *context;	/* --context */
@@ -114,6 +117,9 @@ const char *kube_path(struct arena *a, const struct kube_resource *r,
  * name `what` and the status only, and their responses are wiped.
  * *status gets the HTTP status in both cases (0 if none).
  */
+/* The error for a server that stopped answering (class S7_ECLUSTER). */
+int kube_lost_error(struct kube_client *k, const char *what,
+    struct s7_error *err);
 int kube_call(struct kube_client *k, const char *method, const char *path,
     const char *content_type, const char *body, size_t body_len,
     struct arena *a, struct ynode **out, long *status, const char *what,

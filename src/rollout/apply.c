@@ -74,7 +74,7 @@ replace(struct engine *e, struct member *m)
 	}
 	m->sent = 1;
 	e->st->mutating++;
-	members_wait_sent(e, &m, 1);
+	(void)members_wait_sent(e, &m, 1, &serr);	/* lost: m failed */
 	if (m->replace) {
 		snprintf(m->error, sizeof(m->error),
 		    "refused again after it was deleted");
@@ -122,7 +122,8 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 		e->st->applied++;
 		e->st->mutating++;
 	}
-	members_wait_sent(e, ms, n);
+	if (members_wait_sent(e, ms, n, err) < 0)
+		return -1;
 	for (i = 0; i < n; i++)
 		if (ms[i]->replace)
 			replace(e, ms[i]);
@@ -134,6 +135,8 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 			engine_event(e, RE_FAILED, ms[i], NULL, ms[i]->error);
 		}
 	e->st->failed += failed;
+	if (failed && http_client_lost(e->k->http, 0))
+		return kube_lost_error(e->k, "apply", err);
 	if (failed)
 		return s7_error_class(err, S7_ECLUSTER,
 		    "%zu object%s could not be applied", failed,

@@ -192,7 +192,8 @@ rollout_diff(struct kube_client *k, struct rendered *r, const struct plan *p,
 			sent[nsent++] = &ms[i];
 		}
 	}
-	members_wait_sent(&e, sent, nsent);
+	if (members_wait_sent(&e, sent, nsent, err) < 0)
+		goto done;
 	s7_error_clear(err);
 	for (i = 0; i < n; i++)
 		if (!ms[i].current)

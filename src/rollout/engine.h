@@ -122,7 +122,10 @@ const struct ynode *member_live(struct engine *e, const struct member *m);
 int member_submit(struct engine *e, struct member *m, int dry,
     http_done_fn done, struct s7_error *err);
 /* Waits for every sent request of ms to be answered. */
-void members_wait_sent(struct engine *e, struct member **ms, size_t n);
+/* Waits for every sent request of ms to be answered; -1 (err set) when
+ * the API server is lost, the unanswered ones stopped and failed. */
+int members_wait_sent(struct engine *e, struct member **ms, size_t n,
+    struct s7_error *err);
 
 /* ready.c */
 enum kstatus member_status(struct engine *e, const struct member *m,

@@ -298,8 +298,9 @@ member_submit(struct engine *e, struct member *m, int dry, http_done_fn done,
 	return http_submit(e->k->http, &m->req, err);
 }
 
-void
-members_wait_sent(struct engine *e, struct member **ms, size_t n)
+int
+members_wait_sent(struct engine *e, struct member **ms, size_t n,
+    struct s7_error *err)
 {
 	size_t i;
 
@@ -310,7 +311,19 @@ members_wait_sent(struct engine *e, struct member **ms, size_t n)
 			if (ms[i]->sent && !ms[i]->req.done)
 				busy = 1;
 		if (!busy)
-			break;
+			return 0;
+		if (engine_lost(e, err) < 0) {
+			/* What is still queued would only wait out its budget. */
+			for (i = 0; i < n; i++)
+				if (ms[i]->sent && !ms[i]->req.done) {
+					http_cancel(e->k->http, &ms[i]->req);
+					ms[i]->sent = 0;
+					ms[i]->failed = 1;
+					snprintf(ms[i]->error, sizeof(ms[i]->error),
+					    "not answered: %.900s", err->msg);
+				}
+			return -1;
+		}
 		engine_pump(e, TICK_MS);
 		engine_tick(e, 0);
 	}
