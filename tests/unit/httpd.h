@@ -29,8 +29,6 @@ httpd_start(int *tls_port)
 {
 	int fd[2];
 	char buf[64] = "";
-	size_t len = 0;
-	ssize_t n;
 	char *end;
 	long port;
 
@@ -46,17 +44,7 @@ httpd_start(int *tls_port)
 		_exit(127);
 	}
 	close(fd[1]);
-	/*
-	 * The whole line: the ports may come in more than one write, and
-	 * closing the pipe before the last one kills the server (EPIPE).
-	 */
-	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL) {
-		n = read(fd[0], buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
+	unit_read_line(fd[0], buf, sizeof(buf));
 	close(fd[0]);
 	atexit(httpd_stop);
 	port = strtol(buf, &end, 10);

@@ -29,8 +29,7 @@ start_server(void)
 {
 	int fd[2];
 	char buf[32] = "";
-	size_t len = 0;
-	ssize_t n;
+	size_t len;
 
 	if (pipe(fd) < 0)
 		return -1;
@@ -44,13 +43,7 @@ start_server(void)
 		_exit(127);
 	}
 	close(fd[1]);
-	while (len < sizeof(buf) - 1 && memchr(buf, '\n', len) == NULL) {
-		n = read(fd[0], buf + len, sizeof(buf) - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	buf[len] = '\0';
+	len = unit_read_line(fd[0], buf, sizeof(buf));
 	close(fd[0]);
 	return len > 0 ? atoi(buf) : -1;
 }

@@ -7,6 +7,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 static int unit_checks, unit_failures;
 
@@ -42,6 +43,27 @@ static int unit_checks, unit_failures;
 			    __FILE__, __LINE__, h_ ? h_ : "(null)", n_);   \
 		}                                                          \
 	} while (0)
+
+/*
+ * Reads one whole line from fd (a child's first words, its ports, say):
+ * they may come in more than one write, and closing the pipe before the
+ * last one would kill the child (EPIPE).  Returns its length.
+ */
+static inline size_t
+unit_read_line(int fd, char *buf, size_t size)
+{
+	size_t len = 0;
+	ssize_t n;
+
+	while (len < size - 1 && memchr(buf, '\n', len) == NULL) {
+		n = read(fd, buf + len, size - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	buf[len] = '\0';
+	return len;
+}
 
 static inline int
 unit_done(const char *name)
