@@ -441,6 +441,11 @@ restart(struct watch *w, int healthy)
 		return;
 	}
 	w->retry_at = now + w->backoff_ms;
+	/* Watches failing together (a server going away) start again one
+	 * at a time, not all at once each round of their backoff. */
+	if (w->retry_at < w->ws->next_restart_ms)
+		w->retry_at = w->ws->next_restart_ms;
+	w->ws->next_restart_ms = w->retry_at + WATCH_RESTART_GAP_MS;
 	w->backoff_ms *= 2;
 	if (w->backoff_ms > WATCH_BACKOFF_MAX_MS)
 		w->backoff_ms = WATCH_BACKOFF_MAX_MS;

@@ -10,7 +10,9 @@
  * long each time up to WATCH_BACKOFF_MAX_MS; events arriving (or a watch
  * that stayed open WATCH_HEALTHY_MS) reset the delay.  So a server that
  * closes every watch at once, or answers 410 or 500, costs a request
- * every 30 s, not thousands a minute.
+ * every 30 s, not thousands a minute.  Restarts after failures are at
+ * least WATCH_RESTART_GAP_MS apart across the watchset, so a hundred
+ * watches of a server that went away cost a few requests a second.
  *
  * Memory follows the objects, not the events: each item holds one
  * object in a block of its own (ynode_pack), freed when a newer copy
@@ -35,6 +37,7 @@
 #define WATCH_BACKOFF_FIRST_MS 1000
 #define WATCH_BACKOFF_MAX_MS 30000
 #define WATCH_HEALTHY_MS 10000
+#define WATCH_RESTART_GAP_MS 400	/* between two restarts after failures */
 #define WATCH_RETIRED_MAX ((size_t)64 * 1024 * 1024)
 /*
  * LISTs come in pages, so that no answer is held whole: WATCH_PAGE
@@ -107,6 +110,7 @@ struct watchset {
 	int changed;			/* set by any event */
 	unsigned long events, lists;
 	size_t listing;			/* LISTs on the wire */
+	long long next_restart_ms;	/* the earliest next failed restart */
 	unsigned long requests;		/* lists and watches issued */
 	size_t objects, bytes;		/* held now */
 	struct watch_retired *retired;	/* replaced, freed at watchset_start */
