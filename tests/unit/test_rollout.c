@@ -282,8 +282,8 @@ image_cases(void)
 {
 	static const char *from[] = { "ghcr.io/p:17@sha256:ab" };
 	static const char *to[] = { "local/p:17" };
-	struct image_map m = { "reg.lan:5000/m", from, to, 1 };
-	struct image_map only = { NULL, from, to, 1 };
+	struct image_map m = { "reg.lan:5000/m", from, to, 1, 0 };
+	struct image_map only = { NULL, from, to, 1, 0 };
 	struct arena a;
 	size_t i;
 
