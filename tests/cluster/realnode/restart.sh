@@ -27,5 +27,5 @@ sed -i '/^kubelet$/d; /^containerd$/d' "$DIR/run/components"
 rm -f "$DIR/run/kubelet.pid" "$DIR/run/containerd.pid"
 for f in "$DIR/logs/kubelet.log" "$DIR/logs/containerd.log"; do [ -f "$f" ] && mv -f "$f" "$f.prev"; done
 rn_node_up "$DIR" "$REALNODE_NAME" "$REALNODE_IP"
-wait_for "node $REALNODE_NAME Ready" 60 kubelet node_ready "$REALNODE_NAME"
+wait_for "node $REALNODE_NAME Ready" "${SECTOR7_REALNODE_READY_TIMEOUT:-180}" kubelet node_ready "$REALNODE_NAME"
 awk -v a="$T0" -v b="$(date +%s.%N)" 'BEGIN{printf "%.1f\n", b-a}'
