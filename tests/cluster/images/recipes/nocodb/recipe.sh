@@ -36,7 +36,31 @@ build() {
  "dependencies": {"nocodb": "$VERSION", "express": "4.21.2"},
  "overrides": {"xlsx": "0.18.5"}}
 EOF2
-  ( cd "$app" && npm_run install --omit=dev --no-package-lock )
+  # Install scripts off (nocodb-sdk's preinstall runs `npx only-allow
+  # pnpm`, which fails under npm), then the install scripts of every other
+  # package that has one (native modules: compiled against node's headers).
+  ( cd "$app" && npm_run install --omit=dev --no-package-lock --ignore-scripts )
+  local names
+  names=$(python3 - "$app/node_modules" <<'EOF2'
+import json, os, sys
+names = set()
+for d, dirs, files in os.walk(sys.argv[1]):
+    if "package.json" not in files or os.path.basename(os.path.dirname(d)) not in ("node_modules",) and \
+            os.path.basename(os.path.dirname(os.path.dirname(d))) != "node_modules":
+        continue
+    try:
+        pj = json.load(open(os.path.join(d, "package.json")))
+    except Exception:
+        continue
+    sc = pj.get("scripts") or {}
+    if (any(k in sc for k in ("preinstall", "install", "postinstall")) or "binding.gyp" in files) and \
+            pj.get("name") not in (None, "nocodb", "nocodb-sdk"):
+        names.add(pj["name"])
+print(" ".join(sorted(names)))
+EOF2
+)
+  log "nocodb: install scripts skipped for nocodb, nocodb-sdk; rebuilding: $names"
+  [ -z "$names" ] || ( cd "$app" && npm_run rebuild $names )
   log "nocodb: npm install took $((SECONDS - t0)) s"
   chown -R 0:0 "$ROOTFS/usr/local"
   install -D -m 0644 "$RECIPE_DIR/server.js" "$ROOTFS/usr/src/app/server.js"
