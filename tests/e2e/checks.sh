@@ -326,3 +326,18 @@ netpol_denied() {
 	fi
 	return 0
 }
+
+# pod_start_times: for each Pod on the real node, seconds from its creation
+# to Ready (its conditions as the kubelet set them), one info line.
+pod_start_times() {
+	"${K[@]}" get pods -A --field-selector "spec.nodeName=$REAL" -o json | python3 -c '
+import json, sys
+from datetime import datetime
+def t(s): return datetime.strptime(s, "%Y-%m-%dT%H:%M:%SZ")
+out = []
+for p in json.load(sys.stdin)["items"]:
+    c = {x["type"]: x for x in p["status"].get("conditions", [])}
+    if c.get("Ready", {}).get("status") == "True":
+        out.append("%s %ds" % (p["metadata"]["name"], (t(c["Ready"]["lastTransitionTime"]) - t(p["metadata"]["creationTimestamp"])).total_seconds()))
+print("; ".join(sorted(out)))'
+}

@@ -58,6 +58,7 @@ if ! e2e_apply >"$TMP/apply.out" 2>&1; then
 fi
 T_APPLY=$(secs_since "$t0")
 info "sector7 apply converged in $T_APPLY s"
+info "pods on the real node, created -> Ready: $(pod_start_times)"
 e2e_env || { echo "FAIL: no ingress address or site CA"; exit 1; }
 info "ingress address $LBIP, domain $DOMAIN"
 cat >"$CDIR.env" <<EOF
@@ -110,7 +111,13 @@ fi
 
 # ---- the node restarted ---------------------------------------------------------------------
 t0=$(date +%s.%N)
-"$ROOT/tests/cluster/realnode/restart.sh" "$CDIR" >"$TMP/restart.out" 2>&1 || { tail "$TMP/restart.out"; FAIL=$((FAIL + 1)); echo "FAIL restart.sh"; }
+# (the node's Ready budget is generous: on 2 busy cores a restarted
+# kubelet took up to 190 s to report Ready again)
+if SECTOR7_REALNODE_READY_TIMEOUT=${E2E_RESTART_TIMEOUT:-420} "$ROOT/tests/cluster/realnode/restart.sh" "$CDIR" >"$TMP/restart.out" 2>&1; then
+	PASS=$((PASS + 1)); echo "ok   restart.sh: kubelet and containerd restarted, the node Ready again in $(tail -n 1 "$TMP/restart.out") s"
+else
+	tail "$TMP/restart.out"; FAIL=$((FAIL + 1)); echo "FAIL restart.sh"
+fi
 check "after kubelet + containerd restart: the pods are back, Ready" retry 900 pods_real_ready
 info "pods Ready again $(secs_since "$t0") s after the restart began"
 check "after the restart: the owner logs in again" retry 120 n8n_login "$OWNER"
