@@ -111,9 +111,7 @@ fi
 
 # ---- the node restarted ---------------------------------------------------------------------
 t0=$(date +%s.%N)
-# (the node's Ready budget is generous: on 2 busy cores a restarted
-# kubelet took up to 190 s to report Ready again)
-if SECTOR7_REALNODE_READY_TIMEOUT=${E2E_RESTART_TIMEOUT:-420} "$ROOT/tests/cluster/realnode/restart.sh" "$CDIR" >"$TMP/restart.out" 2>&1; then
+if SECTOR7_REALNODE_READY_TIMEOUT=${E2E_RESTART_TIMEOUT:-180} "$ROOT/tests/cluster/realnode/restart.sh" "$CDIR" >"$TMP/restart.out" 2>&1; then
 	PASS=$((PASS + 1)); echo "ok   restart.sh: kubelet and containerd restarted, the node Ready again in $(tail -n 1 "$TMP/restart.out") s"
 else
 	tail "$TMP/restart.out"; FAIL=$((FAIL + 1)); echo "FAIL restart.sh"
