@@ -10,6 +10,8 @@
 #   make realnode-smoke   start a cluster with a real node, run its smoke test, stop it
 #   make realnode-lifecycle  start/stop/crash test of the real node (nothing left behind)
 #   make fault        apply through a fault-injecting proxy (FAULT_RUNS=50 for the full run)
+#   make e2e          the stack's real containers end to end on the real node (tests/e2e)
+#   make e2e-up       the same site left running in .cluster (.cluster/e2e.env)
 
 CC       ?= cc
 OPT      ?= -O2
@@ -34,7 +36,7 @@ FUZZ     := $(sort $(wildcard fuzz/fuzz_*.c))
 
 .PHONY: all deps demo test check check-all unit golden cli fuzz-replay asan fuzz \
         bench clean help docs docs-check cluster-up cluster-down integration wiring \
-        cluster-up-real realnode-smoke realnode-lifecycle \
+        cluster-up-real realnode-smoke realnode-lifecycle e2e e2e-up \
         postgres-roles backup-tests backup-integration fetch-test export-test alerts fault
 
 all: $(BUILD)/sector7
@@ -171,6 +173,14 @@ realnode-smoke:
 
 realnode-lifecycle:
 	@tests/cluster/realnode/lifecycle.sh $(CURDIR)/$(BUILD)/realnode-lifecycle
+
+# The stack's real containers end to end: a cluster with one real node,
+# the images built locally on first use (tests/e2e/README.md); needs root.
+e2e: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 E2E_DIR=$(CURDIR)/$(BUILD)/e2e-cluster tests/e2e/run.sh
+
+e2e-up: $(BUILD)/sector7
+	@SECTOR7=$(BUILD)/sector7 tests/e2e/up.sh .cluster
 
 fuzz-replay: $(FUZZ:fuzz/%.c=$(BUILD)/fuzz/%)
 	@for t in $^; do n=$$(basename $$t); echo "fuzz corpus: $$n"; \

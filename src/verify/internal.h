@@ -36,10 +36,12 @@ int prom_alert_ignored(const struct ynode *labels, const struct ynode *allow);
 /*
  * The Pod (JSON text into out) that runs the checks' query against
  * CLUSTER-rw in namespace as the role of Secret secret (by reference),
- * on database, writing the answer to its termination message.
+ * on database, writing the answer to its termination message; image is
+ * the Cluster's own (NULL or empty: CloudNativePG's default).
  */
 void sql_pod_json(struct strbuf *out, const char *name, const char *namespace,
-    const char *cluster, const char *secret, const char *database);
+    const char *cluster, const char *secret, const char *database,
+    const char *image);
 /* The NetworkPolicy that lets that pod (only) reach the cluster's 5432. */
 void sql_policy_json(struct strbuf *out, const char *name,
     const char *namespace, const char *cluster, const char *pod_uid);

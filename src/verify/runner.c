@@ -1160,10 +1160,20 @@ plan_sql(struct run *x)
 		    sstr(it->spec, "cluster"), rnd[0], rnd[1], rnd[2]);
 		it->slot = (int)x->nsp++;
 		strbuf_init(&body, STRBUF_SMALL);
-		sql_pod_json(&body, sp->name, sp->namespace, sstr(it->spec, "cluster"),
-		    sstr(it->spec, "secret"), sstr(it->spec, "database"));
-		snprintf(p, sizeof(p), "/api/v1/namespaces/%s/pods", sp->namespace);
 		arena_init(&a);
+		/* the Cluster's own image: on the nodes already (a site's
+		 * images.overrides/mirror apply to it), psql as the server's */
+		snprintf(p, sizeof(p),
+		    "/apis/postgresql.cnpg.io/v1/namespaces/%s/clusters/%s",
+		    sp->namespace, sstr(it->spec, "cluster"));
+		if (kube_call(x->k, "GET", p, NULL, NULL, 0, &a, &pod, NULL,
+		    "read the Cluster", &err) < 0)
+			pod = NULL;
+		sql_pod_json(&body, sp->name, sp->namespace, sstr(it->spec, "cluster"),
+		    sstr(it->spec, "secret"), sstr(it->spec, "database"),
+		    pod ? ynode_get_str(ynode_get(pod, "spec"), "imageName") : NULL);
+		pod = NULL;
+		snprintf(p, sizeof(p), "/api/v1/namespaces/%s/pods", sp->namespace);
 		if (kube_call(x->k, "POST", p, "application/json", body.buf, body.len,
 		    &a, &pod, NULL, "create the query pod", &err) < 0) {
 			verify_set(it, V_FAIL, "%s", err.msg);

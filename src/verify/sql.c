@@ -19,19 +19,29 @@
 #include "../util/strbuf.h"
 #include "../util/banned.h"
 
-/* The image of the nightly dumps (catalog/backup/dumps.yaml). */
+/* The query pod's image when the Cluster names none (CloudNativePG's
+ * default); otherwise the Cluster's own spec.imageName, which the nodes
+ * already hold and whose psql matches the server (runner.c). */
 #define SQL_IMAGE "ghcr.io/cloudnative-pg/postgresql:18.6-standard-trixie"
 
 /*
  * One line per fact; "ok" last, so that a cut message is not read as a
  * short list.  Errors go to the message too (no secrets are in them:
  * psql never prints the password).
+ *
+ * A refused or timed-out connection is tried again, up to 20 times a
+ * second apart: the NetworkPolicy that lets the pod in is created with it
+ * (it names the pod as its owner), and the policy controller may program
+ * it only after the pod has started (kube-router rejects until then).
  */
 static const char script[] =
+    "for i in $(seq 20); do\n"
     "out=$(psql -XAtq -v ON_ERROR_STOP=1"
     " -c \"SELECT 'db:' || datname FROM pg_database WHERE NOT datistemplate ORDER BY 1\""
     " -c \"SELECT 'role:' || rolname FROM pg_roles WHERE rolname !~ '^pg_' ORDER BY 1\""
     " -c \"SELECT 'ext:' || extname FROM pg_extension ORDER BY 1\" 2>&1); rc=$?\n"
+    "case $out in *'Connection refused'*|*'timeout expired'*) sleep 1 ;; *) break ;; esac\n"
+    "done\n"
     "if [ $rc -eq 0 ]; then printf '%s\\nok\\n' \"$out\"; else printf 'error: %s\\n' \"$out\"; fi"
     " | head -c 4000 >/dev/termination-log\n"
     "exit $rc\n";
@@ -57,7 +67,8 @@ json_str(struct strbuf *sb, const char *s)
 
 void
 sql_pod_json(struct strbuf *out, const char *name, const char *namespace,
-    const char *cluster, const char *secret, const char *database)
+    const char *cluster, const char *secret, const char *database,
+    const char *image)
 {
 	strbuf_addstr(out, "{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":");
 	json_str(out, name);
@@ -72,8 +83,9 @@ sql_pod_json(struct strbuf *out, const char *name, const char *namespace,
 	    "\"terminationGracePeriodSeconds\":1,"
 	    "\"securityContext\":{\"runAsNonRoot\":true,\"runAsUser\":26,"
 	    "\"runAsGroup\":26,\"seccompProfile\":{\"type\":\"RuntimeDefault\"}},"
-	    "\"containers\":[{\"name\":\"sql\",\"image\":\"" SQL_IMAGE "\","
-	    "\"command\":[\"/bin/bash\",\"-c\",");
+	    "\"containers\":[{\"name\":\"sql\",\"image\":");
+	json_str(out, image && *image ? image : SQL_IMAGE);
+	strbuf_addstr(out, ",\"command\":[\"/bin/bash\",\"-c\",");
 	json_str(out, script);
 	strbuf_addstr(out, "],\"env\":[{\"name\":\"PGHOST\",\"value\":");
 	{

@@ -175,7 +175,7 @@ sql(void)
 	arena_init(&a);
 	strbuf_init(&sb, STRBUF_SMALL);
 	sql_pod_json(&sb, "sector7-verify-postgres-abc", "postgres", "postgres",
-	    "postgres-dump", "postgres");
+	    "postgres-dump", "postgres", "localhost/pg:17");
 	CHECK(json_parse(&a, "pod", sb.buf, sb.len, &pod, &err) == 0);
 	CHECK_STR(ynode_path(pod, "spec.containers")->v[0]->kind == Y_MAP ?
 	    "map" : "", "map");
@@ -186,6 +186,11 @@ sql(void)
 	CHECK_CONTAINS(js, "\"restartPolicy\":\"Never\"");
 	CHECK_CONTAINS(js, "\"runAsNonRoot\":true");
 	CHECK(strstr(js, "PGPASSWORD\",\"value\"") == NULL);
+	CHECK_CONTAINS(js, "\"image\":\"localhost/pg:17\"");
+	strbuf_reset(&sb);
+	sql_pod_json(&sb, "sector7-verify-postgres-abc", "postgres", "postgres",
+	    "postgres-dump", "postgres", NULL);
+	CHECK_CONTAINS(sb.buf, "\"image\":\"ghcr.io/cloudnative-pg/postgresql:18.6-standard-trixie\"");
 	strbuf_reset(&sb);
 	sql_policy_json(&sb, "sector7-verify-postgres-abc", "postgres", "postgres",
 	    "uid-1");

@@ -8,7 +8,11 @@ controllers-sim).  Nothing here runs a workload.
   helm      k3s's helm-controller installs charts with helm in a Job,
             merging a HelmChart's values with its HelmChartConfig.  For
             the Traefik chart, the HelmChartConfig's service.annotations
-            and service.spec end up on the Service kube-system/traefik.
+            and service.spec end up on the Service kube-system/traefik,
+            and the values that become Traefik's arguments (the web entry
+            point's redirection, the entry points' responding timeouts)
+            on the Deployment, after the chart's own arguments
+            (k3s-packaged.yaml).
   longhorn  longhorn-manager creates the StorageClass written in the
             ConfigMap longhorn-system/longhorn-storageclass.  Here it is
             created with binding WaitForFirstConsumer, because its volumes
@@ -22,6 +26,7 @@ controllers-sim).  Nothing here runs a workload.
     controllers-sim.py SERVER CA CERT KEY MODE[,MODE...]
 """
 import json
+import os
 import ssl
 import sys
 import time
@@ -60,6 +65,40 @@ def apply(path, obj):
                 "application/apply-patch+yaml")
 
 
+def chart_args():
+    """The Traefik Deployment's arguments as k3s-packaged.yaml has them."""
+    here = os.path.dirname(os.path.abspath(__file__))
+    with open(os.path.join(here, "k3s-packaged.yaml")) as f:
+        for d in yaml.safe_load_all(f):
+            if d and d.get("kind") == "Deployment" and d["metadata"]["name"] == "traefik":
+                return d["spec"]["template"]["spec"]["containers"][0]["args"]
+    return []
+
+
+EXPOSED = {"web": 80, "websecure": 443}
+
+
+def traefik_args(values):
+    """The arguments the chart adds for the values sector7 sets."""
+    out = []
+    for name, port in sorted((values.get("ports") or {}).items()):
+        port = port or {}
+        red = ((port.get("redirections") or {}).get("entryPoint")) or {}
+        if red.get("to"):
+            to = red["to"]
+            out.append("--entryPoints.%s.http.redirections.entryPoint.to=%s" %
+                       (name, ":%d" % EXPOSED[to] if to in EXPOSED else to))
+            if red.get("scheme"):
+                out.append("--entryPoints.%s.http.redirections.entryPoint.scheme=%s" %
+                           (name, red["scheme"]))
+            if red.get("permanent"):
+                out.append("--entryPoints.%s.http.redirections.entryPoint.permanent=true" % name)
+        tmo = ((port.get("transport") or {}).get("respondingTimeouts")) or {}
+        for k in sorted(tmo):
+            out.append("--entryPoints.%s.transport.respondingTimeouts.%s=%s" % (name, k, tmo[k]))
+    return out
+
+
 def helm():
     cfgs = get("/apis/helm.cattle.io/v1/namespaces/kube-system/helmchartconfigs")
     for cfg in (cfgs or {}).get("items", []):
@@ -72,6 +111,13 @@ def helm():
                "metadata": {"name": "traefik", "namespace": "kube-system",
                             "annotations": svc.get("annotations") or {}},
                "spec": svc.get("spec") or {}})
+        extra = traefik_args(values)
+        if extra:
+            apply("/apis/apps/v1/namespaces/kube-system/deployments/traefik",
+                  {"apiVersion": "apps/v1", "kind": "Deployment",
+                   "metadata": {"name": "traefik", "namespace": "kube-system"},
+                   "spec": {"template": {"spec": {"containers": [
+                       {"name": "traefik", "args": chart_args() + extra}]}}}})
 
 
 def longhorn():

@@ -36,13 +36,13 @@ EOT
   check garage "/health answers 200 (the probes)" http_wait "http://127.0.0.1:$admin/health" 60
   check garage "runs as 1000 and wrote its metadata to the mounted volume" \
     sh -c "ls -ln '$d/data/meta' | grep -q ' 1000 '"
-  if ! $CTR -n k8s.io images ls -q | grep -qx docker.io/curlimages/curl:8.16.0; then
+  if ! $CTR -n k8s.io images ls -q | grep -qx docker.io/curlimages/curl:8.21.0; then
     [ -f "$OUT/curl.tar" ] && import curl >/dev/null
   fi
   check garage "AppFlowy's s3-bucket init container (curl --aws-sigv4 HEAD bucket) gets 200" \
     $CTR -n k8s.io run --rm --read-only --net-host --env S3_KEY_ID="GK$keyhex" --env S3_SECRET_KEY="$secret" \
       --env EMPTY_SHA256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855 \
-      docker.io/curlimages/curl:8.16.0 garage-init sh -c "
+      docker.io/curlimages/curl:8.21.0 garage-init sh -c "
         code=\$(curl -sS -o /dev/null -w '%{http_code}' --max-time 10 --aws-sigv4 aws:amz:us-east-1:s3 \
           --user \"\$S3_KEY_ID:\$S3_SECRET_KEY\" -H \"x-amz-content-sha256: \$EMPTY_SHA256\" -I \
           http://127.0.0.1:$s3/appflowy)

@@ -12,7 +12,7 @@ test_valkey() {
   $CTR -n k8s.io run -d --read-only --net-host --env REDIS_PASSWORD=$pw --env REDISCLI_AUTH=$pw \
     --mount type=bind,src="$d1/data",dst=/data,options=rbind:rw \
     --mount type=bind,src="$d1/run",dst=/run/valkey,options=rbind:rw \
-    docker.io/valkey/valkey:8.1.11-alpine vk1 sh -c "
+    docker.io/valkey/valkey:9.1.1-alpine vk1 sh -c "
       umask 077
       printf 'requirepass %s\n' \"\$REDIS_PASSWORD\" > /run/valkey/valkey.conf
       exec valkey-server /run/valkey/valkey.conf --dir /data --port $p1 --bind 127.0.0.1 \

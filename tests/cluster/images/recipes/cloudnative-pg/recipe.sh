@@ -1,8 +1,11 @@
 # The CloudNativePG operator, built from the Go module
 # github.com/cloudnative-pg/cloudnative-pg@v1.30.0 (mod/: a wrapper module
 # whose go.sum pins every dependency at the version CNPG's own go.mod
-# names).  As upstream's image: the static `manager` binary at /manager
-# (upstream: /operator/manager_amd64 plus a /manager symlink), ENTRYPOINT
+# names).  As upstream's image: the static binary at
+# /operator/manager_amd64 and /manager a symlink to it (the operator
+# finds the architectures its instances can run by globbing
+# operator/manager_* from /; without it every Cluster fails with "invalid
+# architecture: amd64"), ENTRYPOINT
 # /manager, CA certificates and time zones, licenses in /licenses.  The
 # rendered Deployment runs `/manager controller ...` as 10001:10001 on a
 # read-only root with /controller and the webhook certificates mounted;
@@ -24,7 +27,8 @@ build() {
   cp "$WORK/deb/etc/ssl/certs/ca-certificates.crt" "$ROOTFS/etc/ssl/certs/"
   cp -a "$WORK/deb/usr/share/zoneinfo" "$ROOTFS/usr/share/"
   base_files nonroot:65532:nonroot:65532:/home/nonroot
-  install -m 0755 "$WORK/bin/manager" "$ROOTFS/manager"
+  install -D -m 0755 "$WORK/bin/manager" "$ROOTFS/operator/manager_amd64"
+  ln -sf operator/manager_amd64 "$ROOTFS/manager"
   cp "$(cd "$RECIPE_DIR/mod" && GOFLAGS=-mod=readonly go list -m -f '{{.Dir}}' github.com/cloudnative-pg/cloudnative-pg)/LICENSE" \
     "$ROOTFS/licenses/LICENSE"
   chmod -R u+w "$ROOTFS/licenses"

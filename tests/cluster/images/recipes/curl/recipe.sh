@@ -2,13 +2,12 @@
 # creation with --aws-sigv4, the Ollama model pull).  They run `sh -c` /
 # `/bin/sh -c` scripts as UID 100 (the Job sets it; curlimages/curl's own
 # user is curl_user 100:101) with a read-only root filesystem.
-# curl 8.21.0 is trixie-backports' curl: the version the n8n Job pins;
-# the AppFlowy init containers pin 8.16.0, for which Debian has no package,
-# so this one image carries both references.
+# curl 8.21.0 is trixie-backports' curl: the one curl the catalog renders
+# (docker.io/curlimages/curl:8.21.0, every Job and init container).
 USES=(deb)
 VERSION=8.21.0
 SOURCE="Debian trixie-backports curl 8.21.0-2~bpo13+1, busybox 1:1.37.0-6+b9"
-REFS=(docker.io/curlimages/curl:8.21.0 docker.io/curlimages/curl:8.16.0)
+REFS=(docker.io/curlimages/curl:8.21.0)
 
 build() {
   deb_rootfs curl=8.21.0-2~bpo13+1 libcurl4t64=8.21.0-2~bpo13+1 \

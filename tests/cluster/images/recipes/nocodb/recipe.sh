@@ -24,13 +24,47 @@ build() {
   ca_bundle
   install -D -m 0755 "$NODE_DIR/bin/node" "$ROOTFS/usr/local/bin/node"
   local t0=$SECONDS
-  # nocodb and express (which server.js uses) as global packages; server.js
-  # finds them through NODE_PATH.
-  npm_global "$ROOTFS/usr/local" "nocodb@$VERSION" express@4.21.2
+  # nocodb and express (which server.js uses) installed as one project in
+  # /usr/local/lib/nocodb, found through NODE_PATH.  Not `npm install -g`:
+  # nocodb depends on xlsx by URL (https://cdn.sheetjs.com/xlsx-0.20.3/...),
+  # which cannot be reached here, and only a project's `overrides` can
+  # replace that; the registry's last xlsx (0.18.5, same API) is used.
+  local app=$ROOTFS/usr/local/lib/nocodb
+  mkdir -p "$app"
+  cat >"$app/package.json" <<EOF2
+{"name": "nocodb-image", "version": "0.0.0", "private": true,
+ "dependencies": {"nocodb": "$VERSION", "express": "4.21.2"},
+ "overrides": {"xlsx": "0.18.5"}}
+EOF2
+  # Install scripts off (nocodb-sdk's preinstall runs `npx only-allow
+  # pnpm`, which fails under npm), then the install scripts of every other
+  # package that has one (native modules: compiled against node's headers).
+  ( cd "$app" && npm_run install --omit=dev --no-package-lock --ignore-scripts )
+  local names
+  names=$(python3 - "$app/node_modules" <<'EOF2'
+import json, os, sys
+names = set()
+for d, dirs, files in os.walk(sys.argv[1]):
+    if "package.json" not in files or os.path.basename(os.path.dirname(d)) not in ("node_modules",) and \
+            os.path.basename(os.path.dirname(os.path.dirname(d))) != "node_modules":
+        continue
+    try:
+        pj = json.load(open(os.path.join(d, "package.json")))
+    except Exception:
+        continue
+    sc = pj.get("scripts") or {}
+    if (any(k in sc for k in ("preinstall", "install", "postinstall")) or "binding.gyp" in files) and \
+            pj.get("name") not in (None, "nocodb", "nocodb-sdk"):
+        names.add(pj["name"])
+print(" ".join(sorted(names)))
+EOF2
+)
+  log "nocodb: install scripts skipped for nocodb, nocodb-sdk; rebuilding: $names"
+  [ -z "$names" ] || ( cd "$app" && npm_run rebuild $names )
   log "nocodb: npm install took $((SECONDS - t0)) s"
   chown -R 0:0 "$ROOTFS/usr/local"
   install -D -m 0644 "$RECIPE_DIR/server.js" "$ROOTFS/usr/src/app/server.js"
-  chroot --userspec=1000:1000 "$ROOTFS" env NODE_PATH=/usr/local/lib/node_modules \
+  chroot --userspec=1000:1000 "$ROOTFS" env NODE_PATH=/usr/local/lib/nocodb/node_modules \
     /usr/local/bin/node -e 'require.resolve("nocodb"); require("express"); console.log("node", process.version)' >&2
 }
 
@@ -38,7 +72,7 @@ IMG_USER=1000:1000
 IMG_WORKDIR=/usr/src/app
 IMG_ENV="NODE_ENV=production
 NC_TOOL_DIR=/usr/app/data/
-NODE_PATH=/usr/local/lib/node_modules
+NODE_PATH=/usr/local/lib/nocodb/node_modules
 PORT=8080"
 IMG_ENTRYPOINT='["tini", "--"]'
 IMG_CMD='["node", "/usr/src/app/server.js"]'

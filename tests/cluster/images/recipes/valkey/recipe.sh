@@ -1,15 +1,16 @@
-# Valkey for every Valkey in the catalog: AppFlowy's cache (pins
-# valkey/valkey:8.1.11-alpine; runs `sh -c '... exec valkey-server
-# /run/valkey/valkey.conf --dir /data ...'`) and Nextcloud's (pins
-# docker.io/valkey/valkey:9.1.1-alpine; passes only args, `valkey-server
-# --requirepass ...`).  Both run as UID 999 on a read-only root with /data
-# (and /run/valkey) mounted, and probe with `sh -c 'valkey-cli ping | grep
-# -q PONG'`.  Debian trixie serves valkey 8.1.1 only: one image, both
-# references.
+# Valkey for every Valkey in the catalog (catalog/lib/valkey.yaml and
+# Nextcloud's), which renders one reference,
+# docker.io/valkey/valkey:9.1.1-alpine: AppFlowy's and n8n's queue run
+# `sh -c '... exec valkey-server /run/valkey/valkey.conf --dir /data ...'`,
+# Nextcloud's passes only args (`valkey-server --requirepass ...`).  All
+# run as UID 999 on a read-only root with /data (and /run/valkey)
+# mounted, and probe with `sh -c 'valkey-cli ping | grep -q PONG'`.
+# Debian trixie serves valkey 8.1.1 only: the image holds 8.1.1 under the
+# 9.1.1 reference.
 USES=(deb)
 VERSION=8.1.1
 SOURCE="Debian trixie valkey-server/valkey-tools 8.1.1+dfsg1-3+deb13u3, busybox 1:1.37.0-6+b9"
-REFS=(docker.io/valkey/valkey:8.1.11-alpine docker.io/valkey/valkey:9.1.1-alpine)
+REFS=(docker.io/valkey/valkey:9.1.1-alpine)
 
 build() {
   deb_rootfs valkey-server=8.1.1+dfsg1-3+deb13u3 valkey-tools=8.1.1+dfsg1-3+deb13u3 \
