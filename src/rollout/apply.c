@@ -93,8 +93,12 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 	size_t i, failed = 0;
 
 	engine_index(e, ms, n);
+	/* Kinds ready once they exist need their list, not a stream. */
 	for (i = 0; i < n; i++)
-		watchset_add(&e->ws, ms[i]->res, ms[i]->ns);
+		if (kstatus_trivial(ms[i]->ro->api_version, ms[i]->ro->kind))
+			watchset_prefetch(&e->ws, ms[i]->res, ms[i]->ns);
+		else
+			watchset_add(&e->ws, ms[i]->res, ms[i]->ns);
 	if (engine_wait_listed(e, err) < 0)
 		return -1;
 	for (i = 0; i < n; i++) {
