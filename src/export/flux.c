@@ -495,44 +495,6 @@ done:
 	return ret;
 }
 
-/* An existing target must be empty or an earlier export. */
-static int
-check_target(const char *dir, int *exists, struct s7_error *err)
-{
-	struct stat st;
-	struct strbuf sb;
-	char *marker;
-	int ok = 0;
-
-	*exists = 0;
-	if (lstat(dir, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return s7_error(err, "cannot use '%s': %s", dir, strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		return s7_error(err, "'%s' exists and is not a directory", dir);
-	*exists = 1;
-	if (rmdir(dir) == 0) {
-		*exists = 0;
-		return 0;
-	}
-	marker = xasprintf("%s/SOURCES", dir);
-	strbuf_init(&sb, (size_t)16 * 1024 * 1024);
-	if (fs_exists(marker)) {
-		struct s7_error ignore;
-
-		ok = fs_read(marker, &sb, &ignore) == 0 &&
-		    text_has_prefix(sb.buf, "# sector7 export");
-	}
-	strbuf_release(&sb);
-	free(marker);
-	if (!ok)
-		return s7_error(err, "refusing to replace '%s': it is not empty and holds no earlier export (no SOURCES from sector7 export)",
-		    dir);
-	return 0;
-}
-
 int
 export_flux(struct rendered *r, const struct site *s,
     const struct flux_opts *o, size_t *nfiles, struct s7_error *err)
@@ -540,10 +502,9 @@ export_flux(struct rendered *r, const struct site *s,
 	struct tree t;
 	struct arena a;
 	char *tmp = xasprintf("%s.new-%ld", o->dir, (long)getpid());
-	char *old = xasprintf("%s.old-%ld", o->dir, (long)getpid());
 	char *sources = NULL;
 	struct s7_error ignore;
-	int exists, ret = -1;
+	int exists, swapped, ret = -1;
 
 	memset(&t, 0, sizeof(t));
 	arena_init(&a);
@@ -554,7 +515,8 @@ export_flux(struct rendered *r, const struct site *s,
 	strbuf_init(&t.sources, STRBUF_LARGE);
 	strbuf_addf(&t.sources, "# sector7 export --flux of site '%s': sha256, file\n",
 	    s->name);
-	if (check_target(o->dir, &exists, err) < 0)
+	if (fs_replaceable_dir(o->dir, "SOURCES", "# sector7 export",
+	    "earlier export (no SOURCES from sector7 export)", &exists, err) < 0)
 		goto done;
 	if (fs_remove_tree(tmp, err) < 0 || fs_mkdirs(tmp, 0755, err) < 0)
 		goto done;
@@ -564,18 +526,9 @@ export_flux(struct rendered *r, const struct site *s,
 	if (t.sources.overflow || fs_write_atomic(sources, t.sources.buf,
 	    t.sources.len, 0644, err) < 0)
 		goto fail;
-	if (exists && rename(o->dir, old) < 0) {
-		s7_error(err, "cannot move '%s' aside: %s", o->dir, strerror(errno));
+	if ((swapped = fs_swap_dir(tmp, o->dir, exists, err)) < 0)
 		goto fail;
-	}
-	if (rename(tmp, o->dir) < 0) {
-		s7_error(err, "cannot rename '%s' to '%s': %s", tmp, o->dir,
-		    strerror(errno));
-		if (exists)
-			rename(old, o->dir);
-		goto fail;
-	}
-	if (exists && fs_remove_tree(old, err) < 0)
+	if (swapped > 0)
 		goto done;
 	*nfiles = t.nfiles + 1;
 	ret = 0;
@@ -587,6 +540,5 @@ done:
 	strbuf_release(&t.sources);
 	arena_release(&a);
 	free(tmp);
-	free(old);
 	return ret;
 }

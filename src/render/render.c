@@ -1038,36 +1038,6 @@ write_sources(struct writer *w, const struct site *s, struct s7_error *err)
 	return ret;
 }
 
-/* An existing target must be empty or an earlier render. */
-static int
-check_target(const char *dir, int *exists, struct s7_error *err)
-{
-	struct stat st;
-	char *marker;
-	int ok;
-
-	*exists = 0;
-	if (lstat(dir, &st) < 0) {
-		if (errno == ENOENT)
-			return 0;
-		return s7_error(err, "cannot use '%s': %s", dir, strerror(errno));
-	}
-	if (!S_ISDIR(st.st_mode))
-		return s7_error(err, "'%s' exists and is not a directory", dir);
-	*exists = 1;
-	if (rmdir(dir) == 0) {
-		*exists = 0;
-		return 0;
-	}
-	marker = xasprintf("%s/SOURCES", dir);
-	ok = fs_exists(marker);
-	free(marker);
-	if (!ok)
-		return s7_error(err, "refusing to replace '%s': it is not empty and holds no earlier render (no SOURCES file)",
-		    dir);
-	return 0;
-}
-
 int
 render_write_dir(struct rendered *r, const struct site *s, const char *dir,
     size_t *nfiles, struct s7_error *err)
@@ -1075,16 +1045,16 @@ render_write_dir(struct rendered *r, const struct site *s, const char *dir,
 	struct writer w;
 	struct strbuf sb;
 	char *tmp = xasprintf("%s.new-%ld", dir, (long)getpid());
-	char *old = xasprintf("%s.old-%ld", dir, (long)getpid());
 	size_t i;
-	int exists, ret = -1;
+	int exists, swapped, ret = -1;
 	struct s7_error ignore;
 
 	memset(&w, 0, sizeof(w));
 	w.r = r;
 	w.root = tmp;
 	strbuf_init(&sb, STRBUF_OBJECT);
-	if (check_target(dir, &exists, err) < 0)
+	if (fs_replaceable_dir(dir, "SOURCES", NULL,
+	    "earlier render (no SOURCES file)", &exists, err) < 0)
 		goto done;
 	if (fs_remove_tree(tmp, err) < 0 || fs_mkdirs(tmp, 0755, err) < 0)
 		goto done;
@@ -1105,18 +1075,9 @@ render_write_dir(struct rendered *r, const struct site *s, const char *dir,
 	}
 	if (write_hosts(&w, s, err) < 0 || write_sources(&w, s, err) < 0)
 		goto fail;
-	if (exists && rename(dir, old) < 0) {
-		s7_error(err, "cannot move '%s' aside: %s", dir, strerror(errno));
+	if ((swapped = fs_swap_dir(tmp, dir, exists, err)) < 0)
 		goto fail;
-	}
-	if (rename(tmp, dir) < 0) {
-		s7_error(err, "cannot rename '%s' to '%s': %s", tmp, dir,
-		    strerror(errno));
-		if (exists)
-			rename(old, dir);
-		goto fail;
-	}
-	if (exists && fs_remove_tree(old, err) < 0)
+	if (swapped > 0)
 		goto done;
 	*nfiles = w.nfiles + 1;
 	ret = 0;
@@ -1128,6 +1089,5 @@ done:
 	free(w.files);
 	free(w.made);
 	free(tmp);
-	free(old);
 	return ret;
 }

@@ -202,3 +202,79 @@ fs_remove_tree(const char *dir, struct s7_error *err)
 		    strerror(errno));
 	return ret;
 }
+
+/* Whether the file at path begins with prefix (read no further). */
+static int
+begins_with(const char *path, const char *prefix)
+{
+	size_t n = strlen(prefix), got = 0;
+	char buf[256];
+	int fd;
+
+	if (n > sizeof(buf) || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	while (got < n) {
+		ssize_t r = read(fd, buf + got, n - got);
+
+		if (r <= 0)
+			break;
+		got += (size_t)r;
+	}
+	close(fd);
+	return got == n && memcmp(buf, prefix, n) == 0;
+}
+
+int
+fs_replaceable_dir(const char *dir, const char *marker, const char *prefix,
+    const char *what, int *exists, struct s7_error *err)
+{
+	struct stat st;
+	char *path;
+	int ok;
+
+	*exists = 0;
+	if (lstat(dir, &st) < 0) {
+		if (errno == ENOENT)
+			return 0;
+		return s7_error(err, "cannot use '%s': %s", dir, strerror(errno));
+	}
+	if (!S_ISDIR(st.st_mode))
+		return s7_error(err, "'%s' exists and is not a directory", dir);
+	*exists = 1;
+	if (rmdir(dir) == 0) {
+		*exists = 0;
+		return 0;
+	}
+	path = xasprintf("%s/%s", dir, marker);
+	ok = prefix ? begins_with(path, prefix) : fs_exists(path);
+	free(path);
+	if (!ok)
+		return s7_error(err, "refusing to replace '%s': it is not empty and holds no %s",
+		    dir, what);
+	return 0;
+}
+
+int
+fs_swap_dir(const char *tmp, const char *dir, int exists, struct s7_error *err)
+{
+	char *old = xasprintf("%s.old-%ld", dir, (long)getpid());
+	int ret = -1;
+
+	if (exists && rename(dir, old) < 0) {
+		s7_error(err, "cannot move '%s' aside: %s", dir, strerror(errno));
+		goto done;
+	}
+	if (rename(tmp, dir) < 0) {
+		s7_error(err, "cannot rename '%s' to '%s': %s", tmp, dir,
+		    strerror(errno));
+		if (exists)
+			rename(old, dir);
+		goto done;
+	}
+	ret = exists ? fs_remove_tree(old, err) : 0;
+	if (ret < 0)
+		ret = 1;	/* in place; only the old copy is left over */
+done:
+	free(old);
+	return ret;
+}
