@@ -29,9 +29,11 @@ upstream(void)
 
 	if (e && *e)
 		return e;
-	/* The copy of the pinned files beside the repository (make runs
-	 * the tests from its top). */
-	return "../shared/upstream";
+	/* Else the copy of the pinned files the other tests fetch from (laid
+	 * out like the cache): $SECTOR7_MIRROR, or the one beside the
+	 * repository (make runs the tests from its top). */
+	e = getenv("SECTOR7_MIRROR");
+	return e && *e ? e : "../shared/upstream";
 }
 
 static const struct vitem *
