@@ -150,10 +150,10 @@ probe_run(struct probe *const *p, size_t n, long long deadline_ms,
 	for (i = 0; i < n; i++) {
 		if (!p[i]->done && p[i]->easy) {
 			curl_multi_remove_handle(multi, p[i]->easy);
-			snprintf(p[i]->error, sizeof(p[i]->error),
-			    "no answer within %lld ms", deadline_ms - start);
 			p[i]->status = 0;
 			p[i]->ms = (long)(http_now_ms() - start);
+			snprintf(p[i]->error, sizeof(p[i]->error),
+			    "no answer before the deadline (%ld ms)", p[i]->ms);
 			p[i]->done = 1;
 		}
 		curl_slist_free_all(ct[i]);

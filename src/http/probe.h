@@ -48,7 +48,7 @@ void probe_init(struct probe *p);
 void probe_release(struct probe *p);
 /*
  * Runs every probe until it is done or deadline_ms (http_now_ms clock)
- * passes; then the unfinished ones get "no answer within ...".  -1 only
+ * passes; then the unfinished ones get "no answer before the deadline".  -1 only
  * when libcurl cannot be set up.
  */
 int probe_run(struct probe *const *p, size_t n, long long deadline_ms,

@@ -532,8 +532,8 @@ dns_run(struct dns_query *q, size_t n, long long deadline_ms)
 			char srv[64], msg[96];
 
 			dns_format_server(&q[i].server, srv, sizeof(srv));
-			snprintf(msg, sizeof(msg), "%s within %lld ms", srv,
-			    deadline_ms - start);
+			snprintf(msg, sizeof(msg), "%s before the deadline (%lld ms)",
+			    srv, now_ms() - start);
 			finish(&q[i], "no answer from %s", msg);
 		}
 	free(pf);

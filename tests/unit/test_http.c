@@ -222,7 +222,7 @@ deadline(const char *base)
 	http_req_url(c, &r, "/silent");
 	CHECK(http_do(c, &r, &err) == 0);
 	CHECK(r.deadline_hit && r.transport_error);
-	CHECK(http_now_ms() - t0 >= 1400 && http_now_ms() - t0 < 2500);
+	CHECK(http_now_ms() - t0 >= 1400 && http_now_ms() - t0 < 5000);	/* not 60 s */
 	kube_req_error(&r, "apply", &err);
 	CHECK(err.class == S7_ETIMEOUT);
 	CHECK_CONTAINS(err.msg, "time limit");
@@ -241,13 +241,13 @@ deadline(const char *base)
 	http_req_url(c, &r, "/broken");
 	CHECK(http_do(c, &r, &err) == 0);
 	CHECK(r.status == 500 && r.attempts < 6);
-	CHECK(http_now_ms() - t0 < 1500);
+	CHECK(http_now_ms() - t0 < 3000);
 	http_req_release(&r);
 	/* and http_run does not wait past it */
 	t0 = http_now_ms();
 	http_client_set_deadline(c, t0 + 300);
 	http_run(c, 5000);
-	CHECK(http_now_ms() - t0 < 1000);
+	CHECK(http_now_ms() - t0 < 3000);	/* not 5 s */
 	http_client_free(c);
 }
 
@@ -318,7 +318,7 @@ h1_stream(const char *base)
 	CHECK(r.status == 200);
 	printf("  http: a request next to an HTTP/1.1 stream: %lld ms\n",
 	    http_now_ms() - t0);
-	CHECK(http_now_ms() - t0 < 1500);
+	CHECK(http_now_ms() - t0 < 3000);	/* not the stream's 4 s */
 	CHECK(!s.done);
 	http_client_stats(c, &st);
 	CHECK(st.protocol == 1 && st.connections_max >= 2);
