@@ -109,10 +109,34 @@ pods_real_ready() {
 		if [ -z "$out" ]; then echo "$ns $sel: no pod"; bad=1; continue; fi
 		while read -r name node phase ready; do
 			[ "$node" = "$REAL" ] && [ "$phase" = Running ] && case " $ready " in *false*) false ;; *) true ;; esac ||
-				{ echo "$ns/$name: on $node, $phase, ready: $ready"; bad=1; }
+				{ echo "$ns/$name: on $node, $phase, ready: $ready"; pod_diagnose "$ns" "$name"; bad=1; }
 		done <<<"$out"
 	done
 	return $bad
+}
+
+# pod_diagnose NS NAME: why a pod is not ready, in one line (restarts and
+# the last termination), and in full (conditions, container states, the
+# namespace's events, the logs of this and the previous container) in
+# $E2E_DIAG/NS.NAME.txt, which the line names.
+pod_diagnose() {
+	local ns=$1 name=$2 f
+	mkdir -p "$E2E_DIAG"
+	f=$E2E_DIAG/$ns.$name.txt
+	"${K[@]}" -n "$ns" get pod "$name" -o jsonpath='{range .status.containerStatuses[*]}     {.name}: restarts {.restartCount}, last {.lastState.terminated.reason} (exit {.lastState.terminated.exitCode}, {.lastState.terminated.finishedAt}), now {.state}{"\n"}{end}' 2>&1
+	{
+		echo "== $(date -u +%FT%TZ) pod $ns/$name"
+		"${K[@]}" -n "$ns" get pod "$name" -o yaml
+		echo "== events in $ns"
+		"${K[@]}" -n "$ns" get events --sort-by=.lastTimestamp
+		echo "== logs"
+		"${K[@]}" -n "$ns" logs "$name" --all-containers --tail=200
+		echo "== logs of the previous container"
+		"${K[@]}" -n "$ns" logs "$name" --all-containers --previous --tail=200
+		echo "== the CloudNativePG operator's lines naming it"
+		"${K[@]}" -n cnpg-system logs deploy/cnpg-controller-manager --tail=2000 | grep -F "$name" | tail -n 100
+	} >"$f" 2>&1
+	echo "     details: $f"
 }
 
 # Nothing else runs on the real node but what the policy let in.

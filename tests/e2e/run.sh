@@ -12,6 +12,7 @@
 #   E2E_KEEP=1   leave the cluster running at the end (make e2e-up does)
 #   E2E_ONLY=up  stop after the apply and the first checks
 #   E2E_REUSE=1  use the cluster already running in E2E_DIR (no up.sh)
+#   E2E_DIAG=DIR where a failed check's details go (default E2E_DIR.diag)
 set -u
 . "$(dirname "$0")/../lib.sh"
 export XDG_CACHE_HOME=${XDG_CACHE_HOME:-$HOME/.cache}
@@ -19,6 +20,9 @@ CDIR=${E2E_DIR:-$ROOT/build/e2e-cluster}
 mkdir -p "$(dirname "$CDIR")"
 CDIR=$(cd "$(dirname "$CDIR")" && pwd)/$(basename "$CDIR")
 TMP=$(mktemp -d)
+# what a check that fails leaves to read (pod_diagnose)
+E2E_DIAG=${E2E_DIAG:-$CDIR.diag}
+rm -rf "$E2E_DIAG"
 PIDS=()
 STOPPED=()
 T_START=$(date +%s.%N)
