@@ -1,6 +1,6 @@
 /*
- * jansson does the parsing and the string escaping; trees are converted
- * to and from our node type so the rest of the program has one tree.
+ * JSON output: trees are converted to jansson's and jansson writes them
+ * (its string escaping).  Reading is ours (read.c), straight into trees.
  */
 #include <jansson.h>
 #include <malloc.h>
@@ -12,7 +12,6 @@
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
 
-#define JSON_MAX_DEPTH 200
 
 /*
  * jansson's memory is wiped when freed: its copies of a response hold
@@ -43,105 +42,6 @@ json_setup(void)
 		json_set_alloc_funcs(checked_malloc, wiping_free);
 		done = 1;
 	}
-}
-
-struct conv {
-	struct arena *a;
-	const char *name;
-	size_t nodes;
-	const char *why;	/* what stopped the conversion */
-};
-
-static struct ynode *
-from_json(struct conv *cv, json_t *j, unsigned depth)
-{
-	struct arena *a = cv->a;
-	struct ynode *n = NULL;
-	const char *key;
-	json_t *v;
-	size_t i;
-	char buf[64];
-
-	if (depth > JSON_MAX_DEPTH) {
-		cv->why = "JSON nesting is too deep";
-		return NULL;
-	}
-	if (++cv->nodes > JSON_MAX_NODES) {
-		cv->why = "the JSON document has too many values";
-		return NULL;
-	}
-	switch (json_typeof(j)) {
-	case JSON_OBJECT:
-		n = ynode_map(a);
-		json_object_foreach(j, key, v) {
-			struct ynode *c = from_json(cv, v, depth + 1);
-
-			if (c == NULL)
-				return NULL;
-			ynode_map_append(a, n, ynode_str(a, key), c);
-		}
-		break;
-	case JSON_ARRAY:
-		n = ynode_seq(a);
-		json_array_foreach(j, i, v) {
-			struct ynode *c = from_json(cv, v, depth + 1);
-
-			if (c == NULL)
-				return NULL;
-			ynode_push(a, n, c);
-		}
-		break;
-	case JSON_STRING:
-		n = ynode_scalar(a, YT_STR, json_string_value(j),
-		    json_string_length(j));
-		break;
-	case JSON_INTEGER:
-		xsnprintf(buf, sizeof(buf), "%" JSON_INTEGER_FORMAT,
-		    json_integer_value(j));
-		n = ynode_scalar(a, YT_INT, buf, strlen(buf));
-		break;
-	case JSON_REAL:
-		xsnprintf(buf, sizeof(buf), "%.17g", json_real_value(j));
-		n = ynode_scalar(a, YT_FLOAT, buf, strlen(buf));
-		break;
-	case JSON_TRUE:
-		n = ynode_bool(a, 1);
-		break;
-	case JSON_FALSE:
-		n = ynode_bool(a, 0);
-		break;
-	case JSON_NULL:
-		n = ynode_null(a);
-		break;
-	}
-	if (n)
-		n->file = cv->name;
-	return n;
-}
-
-int
-json_parse(struct arena *a, const char *name, const char *buf, size_t len,
-    struct ynode **out, struct s7_error *err)
-{
-	json_error_t je;
-	json_t *j;
-	struct conv cv = { a, name, 0, NULL };
-	char shown[200];
-
-	json_setup();
-	*out = NULL;
-	j = json_loadb(buf, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY |
-	    JSON_ALLOW_NUL, &je);
-	if (j == NULL)
-		return s7_error_at(err, name, je.line > 0 ? (unsigned)je.line : 0,
-		    je.column > 0 ? (unsigned)je.column : 0, "invalid JSON: %s",
-		    text_clean(shown, sizeof(shown), je.text));
-	*out = from_json(&cv, j, 0);
-	json_decref(j);
-	if (*out == NULL)
-		return s7_error_at(err, name, 0, 0, "%s (more than %zu values or %d levels)",
-		    cv.why, JSON_MAX_NODES, JSON_MAX_DEPTH);
-	return 0;
 }
 
 static json_t *

@@ -1,7 +1,8 @@
 /*
- * JSON text <-> node trees (src/yaml/node.h).  The only module that
- * includes the JSON library (jansson).  JSON objects become mappings in
- * document order; numbers keep their text.
+ * JSON text <-> node trees (src/yaml/node.h).  Reading is sector7's own
+ * (read.c); writing goes through jansson, and this is the only module
+ * that includes it.  JSON objects become mappings in document order;
+ * integers keep their text, reals are written back with 17 digits.
  */
 #ifndef S7_JSON_H
 #define S7_JSON_H
@@ -14,15 +15,21 @@
 
 #define JSON_PRETTY 1	/* two-space indent and a final newline */
 #define JSON_MAX_NODES ((size_t)4 * 1000 * 1000)
+#define JSON_MAX_DEPTH 200
 
 /*
- * Parses buf into the arena.  Refuses duplicate keys, nesting deeper
- * than 200 levels and more than JSON_MAX_NODES values.  Memory the JSON
- * library used is wiped as it is freed (a response may hold secrets).
+ * Parses buf (RFC 8259, UTF-8) into the arena.  Refuses duplicate keys,
+ * nesting deeper than JSON_MAX_DEPTH levels and more than JSON_MAX_NODES
+ * values, with the line and column of the fault.  Nothing of buf is
+ * copied anywhere but into the arena (a response may hold secrets: the
+ * caller wipes the tree, ynode_wipe).
  */
 int json_parse(struct arena *a, const char *name, const char *buf,
     size_t len, struct ynode **out, struct s7_error *err);
-/* Appends n as JSON.  Scalars are converted by their resolved type. */
+/*
+ * Appends n as JSON.  Scalars are converted by their resolved type.  The
+ * JSON library's copies are wiped as they are freed.
+ */
 int json_emit(struct strbuf *sb, const struct ynode *n, int flags,
     struct s7_error *err);
 

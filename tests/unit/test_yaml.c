@@ -122,6 +122,109 @@ json_cases(void)
 	}
 }
 
+/* JSON in: the tree written back as JSON, or the error at line:col. */
+static char *
+json_in(const char *in, size_t len)
+{
+	struct arena a;
+	struct ynode *n;
+	struct s7_error err;
+	struct strbuf sb;
+	char *res;
+
+	arena_init(&a);
+	strbuf_init(&sb, STRBUF_LARGE);
+	s7_error_clear(&err);
+	if (json_parse(&a, "j.json", in, len, &n, &err) < 0)
+		strbuf_addf(&sb, "ERROR %u:%u: %s", err.line, err.col, err.msg);
+	else if (json_emit(&sb, n, 0, &err) < 0)
+		strbuf_addf(&sb, "EMIT: %s", err.msg);
+	res = strbuf_detach(&sb, NULL);
+	arena_release(&a);
+	return res;
+}
+
+static void
+json_reader(void)
+{
+	static const struct {
+		const char *in, *want;
+	} t[] = {
+		{ " {\"b\": [1, -0, 2.50, 1e2, true, false, null], \"a\": {}} ",
+		    "{\"b\":[1,0,2.5,100.0,true,false,null],\"a\":{}}" },
+		{ "\"x\"", "\"x\"" },
+		{ "[]", "[]" },
+		{ "-9223372036854775808", "-9223372036854775808" },
+		{ "\"\\u00e9\\ud83d\\ude00\\/\\t\"", "\"\xc3\xa9\xf0\x9f\x98\x80/\\t\"" },
+		{ "\"\xe2\x82\xac\"", "\"\xe2\x82\xac\"" },
+		{ "", "ERROR 1:1: invalid JSON: a value expected" },
+		{ "{\"a\": [1,}", "ERROR 1:10: invalid JSON: a value expected" },
+		{ "{\"a\":1,\n \"a\":2}", "ERROR 1:1: invalid JSON: duplicate object key 'a'" },
+		{ "[1]\n x", "ERROR 2:2: invalid JSON: end of input expected" },
+		{ "[01]", "ERROR 1:3: invalid JSON: ',' or ']' expected" },
+		{ "[1.]", "ERROR 1:2: invalid JSON: invalid number" },
+		{ "9223372036854775808", "ERROR 1:1: invalid JSON: an integer too large for 64 bits" },
+		{ "1e999", "ERROR 1:1: invalid JSON: a real number too large" },
+		{ "\"a\tb\"", "ERROR 1:3: invalid JSON: control character in a string" },
+		{ "\"\xc0\xaf\"", "ERROR 1:2: invalid JSON: invalid UTF-8 in a string" },
+		{ "\"\xed\xa0\x80\"", "ERROR 1:2: invalid JSON: invalid UTF-8 in a string" },
+		{ "\"\\ud800x\"", "ERROR 1:2: invalid JSON: invalid Unicode escape (a high surrogate without its low one)" },
+		{ "\"\\udc00\"", "ERROR 1:2: invalid JSON: invalid Unicode escape (a lone low surrogate)" },
+		{ "\"\\x\"", "ERROR 1:2: invalid JSON: invalid escape in a string" },
+		{ "{\"\\u0000\":1}", "ERROR 1:3: invalid JSON: \\u0000 in an object key" },
+		{ "{\"a\" 1}", "ERROR 1:6: invalid JSON: ':' expected" },
+		{ "{1:2}", "ERROR 1:2: invalid JSON: string or '}' expected" },
+		{ "[tru]", "ERROR 1:2: invalid JSON: a value expected" },
+		{ "\"abc", "ERROR 1:5: invalid JSON: unterminated string" },
+	};
+	struct arena a;
+	struct ynode *n;
+	struct s7_error err;
+	struct strbuf sb;
+	size_t i;
+	char *got;
+
+	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
+		got = json_in(t[i].in, strlen(t[i].in));
+		CHECK_STR(got, t[i].want);
+		free(got);
+	}
+	/* a NUL byte: inside a value through \u0000, never raw */
+	got = json_in("\"a\\u0000b\"", 10);
+	CHECK(strcmp(got, "\"a\\u0000b\"") == 0);
+	free(got);
+	got = json_in("1\0", 2);
+	CHECK_STR(got, "ERROR 1:2: invalid JSON: end of input expected");
+	free(got);
+
+	/* 100,000 keys: the duplicate at the end is found, by hashing */
+	arena_init(&a);
+	strbuf_init(&sb, STRBUF_LARGE);
+	strbuf_addch(&sb, '{');
+	for (i = 0; i < 100000; i++)
+		strbuf_addf(&sb, "\"k%zu\":%zu,", i, i);
+	strbuf_addstr(&sb, "\"k99999\":0}");
+	CHECK(json_parse(&a, "big.json", sb.buf, sb.len, &n, &err) < 0);
+	CHECK_CONTAINS(err.msg, "duplicate object key 'k99999'");
+	sb.buf[sb.len - 9] = 'x';	/* "x99999": no duplicate */
+	CHECK(json_parse(&a, "big.json", sb.buf, sb.len, &n, &err) == 0);
+	CHECK(n->n == 100001 && n->cap == 2 * n->n);	/* sized exactly */
+	/* depth */
+	strbuf_reset(&sb);
+	for (i = 0; i < JSON_MAX_DEPTH + 1; i++)
+		strbuf_addch(&sb, '[');
+	CHECK(json_parse(&a, "deep.json", sb.buf, sb.len, &n, &err) < 0);
+	CHECK_CONTAINS(err.msg, "nesting is too deep (more than 200 levels)");
+	strbuf_reset(&sb);
+	for (i = 0; i < JSON_MAX_DEPTH; i++)
+		strbuf_addch(&sb, '[');
+	for (i = 0; i < JSON_MAX_DEPTH; i++)
+		strbuf_addch(&sb, ']');
+	CHECK(json_parse(&a, "deep.json", sb.buf, sb.len, &n, &err) == 0);
+	strbuf_release(&sb);
+	arena_release(&a);
+}
+
 static void
 limits(void)
 {
@@ -381,6 +484,7 @@ main(void)
 	packed();
 	emit_cases();
 	json_cases();
+	json_reader();
 	limits();
 	merge_patch();
 	return unit_done("yaml");
