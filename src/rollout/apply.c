@@ -110,7 +110,7 @@ apply_step(struct engine *e, struct member **ms, size_t n,
 		if (m->fresh) {
 			c->unchanged++;
 			e->st->unchanged++;
-			member_drop_body(m);	/* it will not be sent */
+			member_settle(m);	/* it will not be sent */
 			continue;
 		}
 		if (member_submit(e, m, 0, applied, &serr) < 0) {
@@ -396,7 +396,7 @@ done:
 	for (i = 0; i < e->ws.n; i++)
 		watchset_hold(e->ws.w[i]);
 	for (i = 0; i < nall; i++)
-		member_drop_body(&all[i]);
+		member_settle(&all[i]);
 	if (ret < 0) {
 		for (i = 0; i < e->prog.n; i++)
 			if (e->prog.comps[i].state != CS_READY)

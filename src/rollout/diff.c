@@ -99,8 +99,7 @@ diff_one(struct engine *e, struct member *m, struct strbuf *out,
 		s7_error_class(err, S7_ECLUSTER, "%s", perr.msg);
 	}
 	if (after == NULL)	/* not served yet, or new: ours as is */
-		json_parse(&e->arena, "desired", m->body.buf, m->body.len,
-		    &after, &perr);
+		after = member_desired(e, m, &e->arena, &perr);
 	if (live)
 		before = ynode_copy(&e->arena, live);
 	if (after)

@@ -122,8 +122,8 @@ engine_index(struct engine *e, struct member **ms, size_t n)
 			continue;
 		ms[i]->index_seen = 1;
 		live = member_live(e, ms[i]);
-		if (live && !ms[i]->body_gone)
-			ms[i]->fresh = member_up_to_date(ms[i], live);
+		if (live && !ms[i]->settled)
+			ms[i]->fresh = member_up_to_date(e, ms[i], live);
 	}
 }
 
@@ -205,15 +205,15 @@ seen(void *arg, const struct watch *w, struct ynode *obj)
 
 	m = name ? indexed(e, w->res, ynode_get_string(meta, "namespace"),
 	    name) : NULL;
-	if (m && !m->body_gone)
-		m->fresh = member_up_to_date(m, obj);
+	if (m && !m->settled)
+		m->fresh = member_up_to_date(e, m, obj);
 	if (e->drop_fresh) {
 		/* diff: only what it will show, whole but for managedFields,
 		 * which it never shows */
 		struct ynode *md = ynode_get(obj, "metadata");
 
 		if (m && m->fresh)
-			member_drop_body(m);	/* listed once: never again */
+			member_settle(m);	/* listed once: never again */
 		if (m == NULL || m->fresh)
 			return 1;
 		if (md && md->kind == Y_MAP)

@@ -24,15 +24,15 @@ struct member {
 	size_t comp;			/* index in the wave's progress */
 	const struct kube_resource *res;
 	const char *ns;
-	struct strbuf body;		/* the object as sent, JSON */
+	struct strbuf body;		/* the object as sent, JSON, once sent */
 	char hash[SHA256_HEXLEN];
 	struct http_req req;
 	int sent, failed;
 	int current;			/* the live object was up to date */
-	int fresh;			/* what the watch last brought holds body */
+	int fresh;			/* what the watch last brought is up to date */
 	int prepared, indexed;
 	int index_seen;			/* compared with a copy kept before it came */
-	int body_gone;			/* up to date or done: body released */
+	int settled;			/* up to date or done: not compared again */
 	int replace;			/* refused: delete and create again */
 	char error[1024];
 	/* a CRD: its kind and the group/versions it serves */
@@ -111,9 +111,13 @@ void member_init(struct member *m, struct robject *ro, size_t comp);
 void member_release(struct engine *e, struct member *m);
 int member_resolve(struct engine *e, struct member *m, struct s7_error *err);
 int member_prepare(struct engine *e, struct member *m, struct s7_error *err);
-/* Frees m's body once it will not be sent (or compared) again. */
-void member_drop_body(struct member *m);
-int member_up_to_date(const struct member *m, const struct ynode *live);
+/* The object as sent (labels, config hash), a tree in a. */
+struct ynode *member_desired(struct engine *e, const struct member *m,
+    struct arena *a, struct s7_error *err);
+/* m, unsent, will not be sent or compared again. */
+void member_settle(struct member *m);
+int member_up_to_date(struct engine *e, const struct member *m,
+    const struct ynode *live);
 int member_replaceable(const struct member *m);
 int member_step(const struct member *m);
 const char *member_name(struct engine *e, const struct member *m);

@@ -1,7 +1,8 @@
 /*
- * One rendered object on its way to the cluster: the body we send (with
- * the ApplySet label and our config hash), whether the live object
- * already holds it, and its server-side apply request.
+ * One rendered object on its way to the cluster: its config hash, whether
+ * the live object already holds what we would send (the object with the
+ * ApplySet label and the hash), and its server-side apply request, whose
+ * body is written only when it is sent.
  */
 #include <stdio.h>
 #include <string.h>
@@ -156,12 +157,47 @@ crd_versions(struct engine *e, struct member *m, const struct ynode *crd)
 	m->ncrd_served = n;
 }
 
-/* Labels and annotations every member carries, then the JSON body. */
+/*
+ * The object as we send it, in a: its tree with the labels every member
+ * carries and, when hashed, our config hash.  Built again each time it is
+ * needed (a CRD's is large; hundreds are held at once otherwise).
+ */
+static struct ynode *
+desired(struct engine *e, const struct member *m, struct arena *a, int hashed,
+    struct s7_error *err)
+{
+	struct ynode *obj, *meta, *labels, *ann;
+
+	if (m->ro->obj)
+		obj = ynode_copy(a, m->ro->obj);
+	else if (robject_tree(m->ro, a, (const struct ynode **)&obj, err) < 0)
+		return NULL;	/* a fresh tree of its own: ours to change */
+	meta = ynode_get(obj, "metadata");
+	if (m->res && !m->res->namespaced)
+		ynode_map_del(meta, "namespace");
+	labels = ynode_get(meta, "labels");
+	if (labels == NULL || labels->kind != Y_MAP) {
+		labels = ynode_map(a);
+		ynode_map_set(a, meta, "labels", labels);
+	}
+	ynode_map_set(a, labels, APPLYSET_PART_OF, ynode_str(a, e->id));
+	if (!hashed)
+		return obj;
+	ann = ynode_get(meta, "annotations");
+	if (ann == NULL || ann->kind != Y_MAP) {
+		ann = ynode_map(a);
+		ynode_map_set(a, meta, "annotations", ann);
+	}
+	ynode_map_set(a, ann, CONFIG_HASH, ynode_strf(a, "%.20s", m->hash));
+	return obj;
+}
+
+/* The config hash: sha256 of the object as sent, but for the hash. */
 int
 member_prepare(struct engine *e, struct member *m, struct s7_error *err)
 {
 	struct arena a;
-	struct ynode *obj, *meta, *labels, *ann;
+	struct ynode *obj;
 	struct strbuf canon;
 	int ret = -1;
 
@@ -169,33 +205,13 @@ member_prepare(struct engine *e, struct member *m, struct s7_error *err)
 		return 0;
 	arena_init(&a);
 	strbuf_init(&canon, STRBUF_OBJECT);
-	if (m->ro->obj)
-		obj = ynode_copy(&a, m->ro->obj);
-	else if (robject_tree(m->ro, &a, (const struct ynode **)&obj, err) < 0)
-		goto done;	/* a fresh tree of its own: ours to change */
+	if ((obj = desired(e, m, &a, 0, err)) == NULL)
+		goto done;
 	if (strcmp(m->ro->kind, "CustomResourceDefinition") == 0)
 		crd_versions(e, m, obj);
-	meta = ynode_get(obj, "metadata");
-	if (m->res && !m->res->namespaced)
-		ynode_map_del(meta, "namespace");
-	labels = ynode_get(meta, "labels");
-	if (labels == NULL || labels->kind != Y_MAP) {
-		labels = ynode_map(&a);
-		ynode_map_set(&a, meta, "labels", labels);
-	}
-	ynode_map_set(&a, labels, APPLYSET_PART_OF, ynode_str(&a, e->id));
 	if (json_emit(&canon, obj, 0, err) < 0)
 		goto done;
 	sha256_hex(canon.buf, canon.len, m->hash);
-	ann = ynode_get(meta, "annotations");
-	if (ann == NULL || ann->kind != Y_MAP) {
-		ann = ynode_map(&a);
-		ynode_map_set(&a, meta, "annotations", ann);
-	}
-	ynode_map_set(&a, ann, CONFIG_HASH, ynode_strf(&a, "%.20s", m->hash));
-	strbuf_reset(&m->body);
-	if (json_emit(&m->body, obj, 0, err) < 0)
-		goto done;
 	m->prepared = 1;
 	ret = 0;
 done:
@@ -204,19 +220,26 @@ done:
 	return ret;
 }
 
-void
-member_drop_body(struct member *m)
+struct ynode *
+member_desired(struct engine *e, const struct member *m, struct arena *a,
+    struct s7_error *err)
 {
-	if (m->body_gone || m->sent)
+	return desired(e, m, a, 1, err);
+}
+
+void
+member_settle(struct member *m)
+{
+	if (m->settled || m->sent)
 		return;
 	strbuf_release(&m->body);
-	strbuf_init(&m->body, STRBUF_OBJECT);
-	m->body_gone = 1;
+	m->settled = 1;
 }
 
 /* Whether the live object already holds everything we would send. */
 int
-member_up_to_date(const struct member *m, const struct ynode *live)
+member_up_to_date(struct engine *e, const struct member *m,
+    const struct ynode *live)
 {
 	struct arena a;
 	struct ynode *want;
@@ -232,8 +255,7 @@ member_up_to_date(const struct member *m, const struct ynode *live)
 	    strncmp(have, m->hash, 20) != 0)
 		return 0;
 	arena_init(&a);
-	ok = json_parse(&a, "desired", m->body.buf, m->body.len, &want,
-	    &err) == 0;
+	ok = (want = desired(e, m, &a, 1, &err)) != NULL;
 	if (ok && strcmp(m->ro->kind, "Secret") == 0)
 		ynode_map_del(want, "stringData");	/* write-only */
 	ok = ok && rollout_subset(want, live);
@@ -288,6 +310,14 @@ member_submit(struct engine *e, struct member *m, int dry, http_done_fn done,
 	http_req_url(e->k->http, &m->req, "%s?fieldManager=" FIELD_MANAGER
 	    "&force=true%s", kube_path(&a, m->res, m->ns, m->ro->name),
 	    dry ? "&dryRun=All" : "");
+	if (m->body.len == 0) {
+		struct ynode *obj = desired(e, m, &a, 1, err);
+
+		if (obj == NULL || json_emit(&m->body, obj, 0, err) < 0) {
+			arena_release(&a);
+			return -1;
+		}
+	}
 	arena_release(&a);
 	m->req.content_type = "application/apply-patch+yaml";
 	m->req.body = m->body.buf;
