@@ -45,7 +45,7 @@
  * their schemas (a megabyte and more each).
  */
 #define WATCH_PAGE 100
-#define WATCH_PAGE_CRD 6
+#define WATCH_PAGE_CRD 2
 /* LISTs on the wire at once (their answers are held whole until read). */
 #define WATCH_LISTS_AT_ONCE 16
 
