@@ -8,10 +8,8 @@
 #include <string.h>
 
 #include "json.h"
-#include "../util/text.h"
 #include "../util/xmalloc.h"
 #include "../util/banned.h"
-
 
 /*
  * jansson's memory is wiped when freed: its copies of a response hold

@@ -73,6 +73,52 @@ stack_push(struct reader *r, struct ynode *n)
 	r->stack[r->nstack++] = n;
 }
 
+/* Past a container's opening byte: whether it closes at once. */
+static int
+closes_at_once(struct reader *r, char close)
+{
+	r->p++;
+	ws(r);
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * After an item of a container: 1 when a ',' says another follows, 0 past
+ * its closing byte, -1 (why) for anything else.
+ */
+static int
+more(struct reader *r, char close, const char *why)
+{
+	ws(r);
+	if (r->p < r->end && *r->p == ',') {
+		r->p++;
+		ws(r);
+		return 1;
+	}
+	if (r->p < r->end && *r->p == close) {
+		r->p++;
+		return 0;
+	}
+	return fail(r, r->p, why);
+}
+
+/* A scalar whose text is in the arena already. */
+static struct ynode *
+scalar_in_arena(struct reader *r, enum ytype t, const char *s, size_t len)
+{
+	struct ynode *n = arena_alloc(r->a, sizeof(*n));
+
+	n->kind = Y_SCALAR;
+	n->type = t;
+	n->str = s;
+	n->len = len;
+	return n;
+}
+
 /* The children pushed since base, moved into n in an array of their size. */
 static void
 stack_take(struct reader *r, struct ynode *n, size_t base, size_t per)
@@ -178,7 +224,6 @@ static struct ynode *
 string(struct reader *r, int key)
 {
 	const unsigned char *s = ++r->p, *q = s;
-	struct ynode *n;
 	char *o, *out;
 	int escaped = 0;
 	size_t k;
@@ -267,12 +312,7 @@ string(struct reader *r, int key)
 		s += 2;
 	}
 	*o = '\0';
-	n = arena_alloc(r->a, sizeof(*n));
-	n->kind = Y_SCALAR;
-	n->type = YT_STR;
-	n->str = out;
-	n->len = (size_t)(o - out);
-	return n;
+	return scalar_in_arena(r, YT_STR, out, (size_t)(o - out));
 }
 
 static struct ynode *
@@ -328,11 +368,7 @@ number(struct reader *r)
 		}
 		if (v == 0)	/* "-0" */
 			text = "0", len = 1;
-		n = arena_alloc(r->a, sizeof(*n));
-		n->kind = Y_SCALAR;
-		n->type = YT_INT;
-		n->str = text;
-		n->len = len;
+		n = scalar_in_arena(r, YT_INT, text, len);
 	} else {
 		double d = strtod(text, NULL);
 
@@ -402,15 +438,12 @@ object(struct reader *r, unsigned depth)
 	size_t base = r->nstack;
 	struct ynode *n = ynode_map(r->a), *k, *v;
 	char shown[120];
+	int more_items;
 	long dup;
 
-	r->p++;
-	ws(r);
-	if (r->p < r->end && *r->p == '}') {
-		r->p++;
+	if (closes_at_once(r, '}'))
 		return n;
-	}
-	for (;;) {
+	do {
 		if (r->p >= r->end || *r->p != '"') {
 			fail(r, r->p, "string or '}' expected");
 			return NULL;
@@ -429,18 +462,9 @@ object(struct reader *r, unsigned depth)
 			return NULL;
 		stack_push(r, k);
 		stack_push(r, v);
-		ws(r);
-		if (r->p < r->end && *r->p == ',') {
-			r->p++;
-			ws(r);
-			continue;
-		}
-		if (r->p < r->end && *r->p == '}')
-			break;
-		fail(r, r->p, "',' or '}' expected");
+	} while ((more_items = more(r, '}', "',' or '}' expected")) > 0);
+	if (more_items < 0)
 		return NULL;
-	}
-	r->p++;
 	if ((dup = duplicate(r->stack + base, (r->nstack - base) / 2)) >= 0) {
 		const struct ynode *d = r->stack[base + 2 * (size_t)dup];
 
@@ -458,29 +482,17 @@ array(struct reader *r, unsigned depth)
 {
 	size_t base = r->nstack;
 	struct ynode *n = ynode_seq(r->a), *v;
+	int more_items;
 
-	r->p++;
-	ws(r);
-	if (r->p < r->end && *r->p == ']') {
-		r->p++;
+	if (closes_at_once(r, ']'))
 		return n;
-	}
-	for (;;) {
+	do {
 		if ((v = value(r, depth + 1)) == NULL)
 			return NULL;
 		stack_push(r, v);
-		ws(r);
-		if (r->p < r->end && *r->p == ',') {
-			r->p++;
-			ws(r);
-			continue;
-		}
-		if (r->p < r->end && *r->p == ']')
-			break;
-		fail(r, r->p, "',' or ']' expected");
+	} while ((more_items = more(r, ']', "',' or ']' expected")) > 0);
+	if (more_items < 0)
 		return NULL;
-	}
-	r->p++;
 	stack_take(r, n, base, 1);
 	return n;
 }

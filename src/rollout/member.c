@@ -255,7 +255,8 @@ member_up_to_date(struct engine *e, const struct member *m,
 	    strncmp(have, m->hash, 20) != 0)
 		return 0;
 	arena_init(&a);
-	ok = (want = desired(e, m, &a, 1, &err)) != NULL;
+	/* the hash annotation is checked above: the rest is compared */
+	ok = (want = desired(e, m, &a, 0, &err)) != NULL;
 	if (ok && strcmp(m->ro->kind, "Secret") == 0)
 		ynode_map_del(want, "stringData");	/* write-only */
 	ok = ok && rollout_subset(want, live);

@@ -7,41 +7,32 @@
 #include "util/strbuf.h"
 #include "yaml/yaml.h"
 
-/* Parses one document and writes it back. */
+enum { YAML, JSON };
+
+/*
+ * Reads one document of len bytes (YAML or JSON) and writes it back (YAML
+ * or JSON): the text, "ERROR line:col: ..." when it cannot be read, or
+ * "ERROR: ..." when it cannot be written.
+ */
 static char *
-roundtrip(const char *in)
+convert(int from, int to, const char *in, size_t len)
 {
 	struct arena a;
 	struct ynode *n;
 	struct s7_error err;
 	struct strbuf sb;
 	char *res;
+	int r;
 
 	arena_init(&a);
 	strbuf_init(&sb, STRBUF_LARGE);
 	s7_error_clear(&err);
-	if (yaml_parse_one(&a, "t", in, strlen(in), &n, &err) < 0 ||
-	    yaml_emit(&sb, n, 0, &err) < 0)
+	r = from == YAML ? yaml_parse_one(&a, "t", in, len, &n, &err) :
+	    json_parse(&a, "j.json", in, len, &n, &err);
+	if (r < 0)
 		strbuf_addf(&sb, "ERROR %u:%u: %s", err.line, err.col, err.msg);
-	res = strbuf_detach(&sb, NULL);
-	arena_release(&a);
-	return res;
-}
-
-static char *
-to_json(const char *in)
-{
-	struct arena a;
-	struct ynode *n;
-	struct s7_error err;
-	struct strbuf sb;
-	char *res;
-
-	arena_init(&a);
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	if (yaml_parse_one(&a, "t", in, strlen(in), &n, &err) < 0 ||
-	    json_emit(&sb, n, 0, &err) < 0)
+	else if ((to == YAML ? yaml_emit(&sb, n, 0, &err) :
+	    json_emit(&sb, n, 0, &err)) < 0)
 		strbuf_addf(&sb, "ERROR: %s", err.msg);
 	res = strbuf_detach(&sb, NULL);
 	arena_release(&a);
@@ -86,7 +77,7 @@ emit_cases(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		char *got = roundtrip(t[i].in);
+		char *got = convert(YAML, YAML, t[i].in, strlen(t[i].in));
 
 		if (strcmp(got, t[i].want) != 0)
 			fprintf(stderr, "input: %s\n", t[i].in);
@@ -115,33 +106,11 @@ json_cases(void)
 	size_t i;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		char *got = to_json(t[i].in);
+		char *got = convert(YAML, JSON, t[i].in, strlen(t[i].in));
 
 		CHECK_STR(got, t[i].want);
 		free(got);
 	}
-}
-
-/* JSON in: the tree written back as JSON, or the error at line:col. */
-static char *
-json_in(const char *in, size_t len)
-{
-	struct arena a;
-	struct ynode *n;
-	struct s7_error err;
-	struct strbuf sb;
-	char *res;
-
-	arena_init(&a);
-	strbuf_init(&sb, STRBUF_LARGE);
-	s7_error_clear(&err);
-	if (json_parse(&a, "j.json", in, len, &n, &err) < 0)
-		strbuf_addf(&sb, "ERROR %u:%u: %s", err.line, err.col, err.msg);
-	else if (json_emit(&sb, n, 0, &err) < 0)
-		strbuf_addf(&sb, "EMIT: %s", err.msg);
-	res = strbuf_detach(&sb, NULL);
-	arena_release(&a);
-	return res;
 }
 
 static void
@@ -185,15 +154,15 @@ json_reader(void)
 	char *got;
 
 	for (i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
-		got = json_in(t[i].in, strlen(t[i].in));
+		got = convert(JSON, JSON, t[i].in, strlen(t[i].in));
 		CHECK_STR(got, t[i].want);
 		free(got);
 	}
 	/* a NUL byte: inside a value through \u0000, never raw */
-	got = json_in("\"a\\u0000b\"", 10);
-	CHECK(strcmp(got, "\"a\\u0000b\"") == 0);
+	got = convert(JSON, JSON, "\"a\\u0000b\"", 10);
+	CHECK_STR(got, "\"a\\u0000b\"");
 	free(got);
-	got = json_in("1\0", 2);
+	got = convert(JSON, JSON, "1\0", 2);
 	CHECK_STR(got, "ERROR 1:2: invalid JSON: end of input expected");
 	free(got);
 
