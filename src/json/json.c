@@ -4,6 +4,7 @@
  */
 #include <jansson.h>
 #include <malloc.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,6 +41,55 @@ json_setup(void)
 		json_set_alloc_funcs(checked_malloc, wiping_free);
 		done = 1;
 	}
+}
+
+/*
+ * A YAML integer's value, as kubectl reads YAML: 0x1F hex, 0o17 and 017
+ * octal (a leading zero followed by octal digits), else decimal.
+ */
+static long long
+yaml_int(const struct ynode *n)
+{
+	const char *s = n->str;
+
+	if (strncmp(s, "0x", 2) == 0)
+		return strtoll(s + 2, NULL, 16);
+	if (strncmp(s, "0o", 2) == 0)
+		return strtoll(s + 2, NULL, 8);
+	if (s[0] == '0' && s[1] && strspn(s, "01234567") == n->len)
+		return strtoll(s, NULL, 8);
+	return strtoll(s, NULL, 10);
+}
+
+const char *
+json_scalar_text(const struct ynode *n, char *buf, size_t size, size_t *len)
+{
+	const char *t = n->str;
+
+	switch (n->type) {
+	case YT_INT:
+		snprintf(buf, size, "%lld", yaml_int(n));
+		t = buf;
+		break;
+	case YT_FLOAT: {
+		const char *d = n->str + (*n->str == '+' || *n->str == '-');
+
+		if (*d == '.')	/* .inf, .nan: no JSON for them */
+			break;
+		snprintf(buf, size, "%.17g", strtod(n->str, NULL));
+		t = buf;
+		break;
+	}
+	case YT_BOOL:
+		t = n->str[0] == 't' || n->str[0] == 'T' ? "true" : "false";
+		break;
+	case YT_NULL:
+	case YT_STR:
+		*len = n->len;
+		return n->str;
+	}
+	*len = strlen(t);
+	return t;
 }
 
 static json_t *
@@ -84,24 +134,8 @@ to_json(const struct ynode *n, unsigned depth, struct s7_error *err)
 		return json_null();
 	case YT_BOOL:
 		return json_boolean(n->str[0] == 't' || n->str[0] == 'T');
-	case YT_INT: {
-		/*
-		 * As kubectl reads YAML: 0x1F hex, 0o17 and 017 octal
-		 * (a leading zero followed by octal digits), else decimal.
-		 */
-		const char *s = n->str;
-		long long v;
-
-		if (strncmp(s, "0x", 2) == 0)
-			v = strtoll(s + 2, NULL, 16);
-		else if (strncmp(s, "0o", 2) == 0)
-			v = strtoll(s + 2, NULL, 8);
-		else if (s[0] == '0' && s[1] && strspn(s, "01234567") == n->len)
-			v = strtoll(s, NULL, 8);
-		else
-			v = strtoll(s, NULL, 10);
-		return json_integer(v);
-	}
+	case YT_INT:
+		return json_integer(yaml_int(n));
 	case YT_FLOAT: {
 		const char *s = n->str + (*n->str == '+' || *n->str == '-');
 

@@ -27,6 +27,13 @@
 int json_parse(struct arena *a, const char *name, const char *buf,
     size_t len, struct ynode **out, struct s7_error *err);
 /*
+ * The text scalar n has once written as JSON and read back (json_parse):
+ * a YAML 0555 is 365, 1.50 is 1.5, True is true.  n's own text for
+ * strings and nulls, else in buf (64 bytes hold any); its length in *len.
+ */
+const char *json_scalar_text(const struct ynode *n, char *buf, size_t size,
+    size_t *len);
+/*
  * Appends n as JSON.  Scalars are converted by their resolved type.  The
  * JSON library's copies are wiped as they are freed.
  */

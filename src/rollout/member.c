@@ -57,8 +57,8 @@ empty(const struct ynode *n)
  * Every field of want is in have with an equal value.  Lists must have
  * the same length and match item by item.  Zero values in want (null,
  * false, 0, "", empty) match absent ones, because the server omits them;
- * scalars compare as text, so 80 and "80" in different encodings of the
- * same value agree.
+ * scalars compare as text, want's as JSON writes it (a YAML 0555 is 365),
+ * so 80 and "80" in different encodings of the same value agree.
  */
 int
 rollout_subset(const struct ynode *want, const struct ynode *have)
@@ -68,10 +68,16 @@ rollout_subset(const struct ynode *want, const struct ynode *have)
 	if (have == NULL)
 		return empty(want);
 	if (want->kind == Y_SCALAR) {
+		char buf[64];
+		const char *w;
+		size_t wlen;
+
 		if (want->type == YT_NULL)
 			return 1;
-		return have->kind == Y_SCALAR && want->len == have->len &&
-		    memcmp(want->str, have->str, want->len) == 0;
+		/* want is rendered YAML, have what the server sent (JSON) */
+		w = json_scalar_text(want, buf, sizeof(buf), &wlen);
+		return have->kind == Y_SCALAR && wlen == have->len &&
+		    memcmp(w, have->str, wlen) == 0;
 	}
 	if (want->kind != have->kind)
 		return empty(want) && empty(have);

@@ -38,6 +38,12 @@ static const struct {
 	{ "{a: 1}", "{a: 2}", 0 },
 	{ "{a: 1}", "{b: 1}", 0 },
 	{ "{a: \"80\"}", "{a: 80}", 1 },		/* same text, other type */
+	/* rendered YAML against what the server sent, as JSON gives it */
+	{ "{a: 0555}", "{\"a\": 365}", 1 },
+	{ "{a: 0555}", "{\"a\": 555}", 0 },
+	{ "{a: 0x1F}", "{\"a\": 31}", 1 },
+	{ "{a: 1.50}", "{\"a\": 1.5}", 1 },
+	{ "{a: True}", "{\"a\": true}", 1 },
 	{ "{a: {b: c}}", "{a: {b: c, d: e}}", 1 },
 	{ "{a: {b: c}}", "{a: {b: x}}", 0 },
 	{ "{a: [1, 2]}", "{a: [1, 2]}", 1 },
